@@ -1,0 +1,8 @@
+from django.conf import settings
+
+
+def platform(request):
+    return {
+        "DEMO_MODE": settings.DEMO_MODE,
+        "PLATFORM_NAME": settings.BANGFU["PLATFORM_NAME"],
+    }

@@ -1,0 +1,99 @@
+"""Test fixtures shared by every app: the reference data and personas at each level of the tree.
+
+Personas (healthchecks' Alice/Bob/Charlie, for unions):
+  national_sysadmin  system admin at the national federation
+  security_admin     security admin at the national federation
+  audit_admin        audit admin at the national federation
+  city_fund_manager  fund manager at 广州市总工会
+  county_reviewer    reviewer at 天河区总工会
+  grassroots_cadre   case worker at 天河 enterprise union A
+  outsider           case worker at the sibling enterprise union B (same county!)
+  provider, worker   accounts of the other kinds
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from bangfu.accounts.roles import Role
+from tests.factories import TreeFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+PASSWORD = "Test-pass-2026!"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load divisions once per test database (public reference data every org needs)."""
+    with django_db_blocker.unblock():
+        call_command("load_divisions", verbosity=0)
+
+
+@pytest.fixture
+def tree(db):
+    return TreeFactory().build()
+
+
+def _user(tree, username, org, *roles, kind="staff"):
+    return tree.user(username, org, *roles, kind=kind, password=PASSWORD)
+
+
+@pytest.fixture
+def national_sysadmin(tree):
+    return _user(tree, "sysadmin", tree.national, Role.SYSTEM_ADMIN)
+
+
+@pytest.fixture
+def security_admin(tree):
+    return _user(tree, "secadmin", tree.national, Role.SECURITY_ADMIN)
+
+
+@pytest.fixture
+def audit_admin(tree):
+    return _user(tree, "auditor", tree.national, Role.AUDIT_ADMIN)
+
+
+@pytest.fixture
+def city_fund_manager(tree):
+    return _user(tree, "cityfund", tree.city, Role.FUND_MANAGER)
+
+
+@pytest.fixture
+def county_reviewer(tree):
+    return _user(tree, "countyrev", tree.county, Role.REVIEWER)
+
+
+@pytest.fixture
+def grassroots_cadre(tree):
+    return _user(tree, "cadre", tree.grassroots, Role.CASE_WORKER)
+
+
+@pytest.fixture
+def outsider(tree):
+    return _user(tree, "outsider", tree.sibling, Role.CASE_WORKER)
+
+
+@pytest.fixture
+def provider_user(tree):
+    return _user(tree, "provider", tree.county, Role.PROVIDER, kind="provider")
+
+
+@pytest.fixture
+def worker_user(tree):
+    return _user(tree, "worker", tree.grassroots, Role.WORKER, kind="worker")
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in through the real login form (so axes, gates and sessions are exercised)."""
+
+    def _login(user, password=PASSWORD):
+        response = client.post("/accounts/login/", {"username": user.username, "password": password})
+        assert response.status_code in (302, 303), response.content[:500]
+        return client
+
+    return _login

@@ -1,0 +1,78 @@
+"""Builders for test data: a small but real union tree on real division codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bangfu.accounts.models import User, UserRole
+from bangfu.orgs.models import Division, Org
+
+
+@dataclass
+class Tree:
+    national: Org
+    province: Org
+    city: Org
+    county: Org
+    grassroots: Org
+    sibling: Org
+    other_province: Org
+    other_grassroots: Org
+
+    def user(self, username, org, *roles, kind="staff", password="Test-pass-2026!"):
+        user = User.objects.create_user(
+            username=username, password=password, org=org, kind=kind, full_name=username,
+            must_change_password=False,
+        )
+        for role in roles:
+            UserRole.objects.create(user=user, role=role)
+        return user
+
+
+class TreeFactory:
+    """national → 广东省 → 广州市 → 天河区 → two enterprise unions; plus 四川省 → … → one union."""
+
+    def build(self) -> Tree:
+        def add(parent, **fields):
+            return Org.objects.add_child(parent, instance=Org(**fields))
+
+        def div(code):
+            return Division.objects.get(pk=code)
+
+        national = Org.objects.add_root(
+            instance=Org(code="ACFTU", name="中华全国总工会", level=Org.Level.NATIONAL, division=div("110000"))
+        )
+        province = add(national, code="GD", name="广东省总工会", level=Org.Level.PROVINCE, division=div("440000"))
+        city = add(province, code="GD-GZ", name="广州市总工会", level=Org.Level.CITY, division=div("440100"))
+        county = add(city, code="GD-GZ-TH", name="天河区总工会", level=Org.Level.COUNTY, division=div("440106"))
+        grassroots = add(county, 
+            code="GD-GZ-TH-001", name="天河甲公司工会", level=Org.Level.GRASSROOTS, kind=Org.Kind.ENTERPRISE,
+            division=div("440106"),
+        )
+        sibling = add(county, 
+            code="GD-GZ-TH-002", name="天河乙公司工会", level=Org.Level.GRASSROOTS, kind=Org.Kind.ENTERPRISE,
+            division=div("440106"),
+        )
+        other_province = add(national, 
+            code="SC", name="四川省总工会", level=Org.Level.PROVINCE, division=div("510000")
+        )
+        other_city = add(other_province, 
+            code="SC-CD", name="成都市总工会", level=Org.Level.CITY, division=div("510100")
+        )
+        other_county = add(other_city, 
+            code="SC-CD-JJ", name="锦江区总工会", level=Org.Level.COUNTY, division=div("510104")
+        )
+        other_grassroots = add(other_county, 
+            code="SC-CD-JJ-001", name="锦江社区工会", level=Org.Level.GRASSROOTS, kind=Org.Kind.COMMUNITY,
+            division=div("510104"),
+        )
+        return Tree(
+            national=Org.objects.get(pk=national.pk),
+            province=Org.objects.get(pk=province.pk),
+            city=Org.objects.get(pk=city.pk),
+            county=Org.objects.get(pk=county.pk),
+            grassroots=Org.objects.get(pk=grassroots.pk),
+            sibling=Org.objects.get(pk=sibling.pk),
+            other_province=Org.objects.get(pk=other_province.pk),
+            other_grassroots=Org.objects.get(pk=other_grassroots.pk),
+        )
