@@ -23,6 +23,9 @@ from tests.factories import TreeFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# Browser-test fixtures (Chromium + Playwright on the live server): browser, browser_db, open_page.
+pytest_plugins = ["tests.browser"]
+
 PASSWORD = "Test-pass-2026!"
 
 
@@ -31,6 +34,31 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load divisions once per test database (public reference data every org needs)."""
     with django_db_blocker.unblock():
         call_command("load_divisions", verbosity=0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with a flush that empties every table, divisions included. pytest-django
+    runs those tests last, but `-n 2 --dist loadfile` hands whole files to a worker, so a later file on
+    the same worker would find no divisions: reload them, committed, right after the flush."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in getattr(
+        item, "fixturenames", ()
+    )
+    if transactional and nextitem is not None:
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            call_command("load_divisions", verbosity=0)
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests hash with one PBKDF2 iteration (see tests/hashers.py); the policy code is unchanged."""
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastTestHasher"]
+    settings.DPV_DEFAULT_HISTORY_HASHER = "tests.hashers.FastTestHasher"
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "bangfu.accounts.admin_apps.BangfuAdminConfig",  # django.contrib.admin with a site for system admins only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -182,7 +182,12 @@ USE_TZ = True
 
 # --- Static files: front-end assets come from node_modules (npm registry), never a CDN. ---
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+if not PRODUCTION:
+    # Development and tests serve assets straight from the finders (node_modules, app static).
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
 STATICFILES_DIRS = [BASE_DIR / "bangfu" / "static"]
 _NODE = BASE_DIR / "node_modules"
 for _prefix, _path in [
@@ -216,15 +221,21 @@ elif TASK_BACKEND == "immediate":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
+# --- Backups (manage.py backup / restore; the scheduler makes one every night and keeps the newest N). ---
+BACKUP_DIR = Path(env_str("BANGFU_BACKUP_DIR", str(VAR_DIR / "backups")))
+BACKUP_KEEP = env_int("BANGFU_BACKUP_KEEP", 14)
+
 # --- REST API ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Django's session, refused while a sign-in gate (two-factor, initial password) is pending.
+        "bangfu.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "bangfu.api.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "bangfu.api.pagination.LimitOffsetPagination",
+    "EXCEPTION_HANDLER": "bangfu.api.exceptions.exception_handler",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
@@ -236,7 +247,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI would send the schema to validator.swagger.io by default: nothing leaves the intranet.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrgLevelEnum": "bangfu.orgs.models.Org.Level",
+        "OrgKindEnum": "bangfu.orgs.models.Org.Kind",
+        "DivisionLevelEnum": "bangfu.orgs.models.Division.Level",
+        "LocalStandardKindEnum": "bangfu.orgs.models.LocalStandard.Kind",
+    },
 }
 
 # --- Encryption of sensitive fields (key from the environment; dev key generated under var/). ---
@@ -249,6 +268,15 @@ if not FIELD_ENCRYPTION_KEYS and not PRODUCTION:
 
         _dev_field_key.write_text(base64.urlsafe_b64encode(_os.urandom(32)).decode())
     FIELD_ENCRYPTION_KEYS = [_dev_field_key.read_text().strip()]
+# Keyed hash of identity numbers (uniqueness, exact search, joins with government data).
+_dev_hash_key = VAR_DIR / "dev-hash-key"
+IDENTITY_HASH_KEY = env_str("BANGFU_HASH_KEY")
+if not IDENTITY_HASH_KEY and not PRODUCTION:
+    if not _dev_hash_key.exists():
+        import secrets as _secrets
+
+        _dev_hash_key.write_text(_secrets.token_urlsafe(32))
+    IDENTITY_HASH_KEY = _dev_hash_key.read_text().strip()
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "bangfu@localhost")

@@ -6,3 +6,19 @@ class AccountsConfig(AppConfig):
     name = "bangfu.accounts"
     label = "accounts"
     verbose_name = _("Accounts and roles")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from bangfu.accounts.models import UserRole
+
+        def _sync(sender, instance, raw=False, **kwargs):
+            if not raw:
+                from bangfu.accounts.services import sync_staff_flag
+
+                sync_staff_flag(instance.user_id)
+
+        # Every path that grants or revokes a role (services, admin inline, fixtures) keeps is_staff in step.
+        post_save.connect(_sync, sender=UserRole, weak=False, dispatch_uid="accounts.userrole_staff_save")
+        post_delete.connect(_sync, sender=UserRole, weak=False, dispatch_uid="accounts.userrole_staff_delete")
+

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
-from django.shortcuts import redirect
-from django.utils.translation import gettext as _
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from bangfu.accounts.security import pending_step
 
 _LAST_SEEN = "bangfu_last_seen"
 
-# Paths a signed-in user may reach before passing the gates (so the gates can be passed).
-GATE_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/")
+# Reachable whatever step is pending: assets, the language switch and signing out. The API applies the
+# same gates in its own authentication (`bangfu.api.authentication`), answering in the API's format.
+ALWAYS_OPEN_PREFIXES = ("/static/", "/i18n/", "/api/")
+ALWAYS_OPEN_NAMES = ("accounts:logout", "accounts:login")
+
+
+def login_url_with(next_url: str, **params) -> str:
+    query = urlencode({"next": next_url, **params})
+    return f"{reverse('accounts:login')}?{query}"
 
 
 class IdleTimeoutMiddleware:
-    """Sign the user out after IDLE_TIMEOUT_SECONDS without a request."""
+    """Sign the user out after IDLE_TIMEOUT_SECONDS without a request.
+
+    The session cookie and the stored session expire after the same time (SESSION_COOKIE_AGE,
+    refreshed on every request), so an idle session is normally gone already; this check also holds
+    when a session store keeps sessions longer, and tells the user why they were signed out.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -29,16 +43,17 @@ class IdleTimeoutMiddleware:
             last_seen = request.session.get(_LAST_SEEN)
             if last_seen is not None and now - last_seen > settings.IDLE_TIMEOUT_SECONDS:
                 logout(request)
-                messages.info(request, _("You were signed out after 30 minutes without activity."))
-                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+                return HttpResponseRedirect(login_url_with(request.get_full_path(), reason="idle"))
             request.session[_LAST_SEEN] = now
         return self.get_response(request)
 
 
 class SecurityGateMiddleware:
-    """Send signed-in users to change an initial password and to pass two-factor when their role needs it.
+    """Hold signed-in users at the security step they still owe (see `security.pending_step`):
+    verifying two-factor, changing an initial password, enrolling two-factor.
 
-    Demo mode relaxes both gates so anyone can click through; production enforces them.
+    Every other page redirects to that step (with `?next=` so the user lands where they were going).
+    Demo mode relaxes the gate so anyone can click through; production enforces it.
     """
 
     def __init__(self, get_response):
@@ -47,13 +62,16 @@ class SecurityGateMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
-            user is not None
-            and user.is_authenticated
-            and not settings.DEMO_MODE
-            and not request.path.startswith(GATE_EXEMPT_PREFIXES)
+            user is None
+            or not user.is_authenticated
+            or settings.DEMO_MODE
+            or request.path.startswith(ALWAYS_OPEN_PREFIXES)
         ):
-            if user.must_change_password:
-                return redirect("accounts:password_change")
-            if user.requires_two_factor and not user.is_verified():
-                return redirect("accounts:two_factor")
-        return self.get_response(request)
+            return self.get_response(request)
+        step = pending_step(user)
+        if step is None:
+            return self.get_response(request)
+        step_path = reverse(step)
+        if request.path == step_path or request.path in {reverse(name) for name in ALWAYS_OPEN_NAMES}:
+            return self.get_response(request)
+        return HttpResponseRedirect(f"{step_path}?{urlencode({'next': request.get_full_path()})}")

@@ -42,9 +42,18 @@ _VIEW_TREE = {"orgs.view_org"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
         _VIEW_TREE | {"orgs.change_org", "orgs.add_org", "accounts.view_user", "accounts.change_user",
-                      "accounts.add_user", "core.configure"}
+                      "accounts.add_user", "core.configure",
+                      # Role assignments are edited inline on the user (Django admin needs these names).
+                      "accounts.view_userrole", "accounts.add_userrole", "accounts.change_userrole",
+                      "accounts.delete_userrole",
+                      # The working-day calendar's override table (bangfu.workdays).
+                      "workdays.view_calendaroverride", "workdays.add_calendaroverride",
+                      "workdays.change_calendaroverride", "workdays.delete_calendaroverride"}
     ),
-    Role.SECURITY_ADMIN: frozenset({"accounts.view_user", "accounts.unlock_user", "accounts.reset_2fa"}),
+    # The security admin reaches users through the tree (orgs.view_org), unlocks them and resets 2FA.
+    Role.SECURITY_ADMIN: frozenset(
+        _VIEW_TREE | {"accounts.view_user", "accounts.unlock_user", "accounts.reset_2fa_user"}
+    ),
     Role.AUDIT_ADMIN: frozenset({"audit.view_changelogentry", "audit.view_accesslogentry"}),
     Role.CASE_WORKER: frozenset(_VIEW_TREE),
     Role.REVIEWER: frozenset(_VIEW_TREE),

@@ -2,6 +2,7 @@
 
 import string
 
+from django.contrib.auth.password_validation import get_default_password_validators, validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -46,3 +47,17 @@ class NotUsernameValidator:
 
     def get_help_text(self):
         return _("Your password may not contain your username.")
+
+
+def validate_new_password(password: str, user) -> None:
+    """Run the configured password policy (AUTH_PASSWORD_VALIDATORS) for `user`.
+
+    The history check (no reuse of the last 5) needs a saved user; for a user being created it is
+    skipped, since there is nothing to compare against yet (and the validator would only warn).
+    """
+    from django_password_validators.password_history.password_validation import UniquePasswordsValidator
+
+    validators = get_default_password_validators()
+    if user is None or user.pk is None:
+        validators = [v for v in validators if not isinstance(v, UniquePasswordsValidator)]
+    validate_password(password, user, password_validators=validators)

@@ -1,4 +1,25 @@
-from django.urls import path
+"""Everything under /api/v1/. Later apps register their viewsets on `router` here."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from bangfu.api.auth_views import NotFoundView, TokenView
+from bangfu.api.orgs import DivisionViewSet, LocalStandardViewSet, OrgViewSet
 
 app_name = "api"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.register("orgs", OrgViewSet, basename="org")
+router.register("divisions", DivisionViewSet, basename="division")
+router.register("local-standards", LocalStandardViewSet, basename="localstandard")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
+    *router.urls,
+    # Last: anything else under /api/v1/ answers the API's JSON 404.
+    re_path(r"^(?P<rest>.*)/$", NotFoundView.as_view(), name="not-found"),
+]

@@ -23,7 +23,8 @@ class ActionContext:
     job_id: str = ""
 
 
-_current: ContextVar[ActionContext] = ContextVar("bangfu_action_context", default=ActionContext())
+# ActionContext is frozen (immutable), so sharing one default instance is safe.
+_current: ContextVar[ActionContext] = ContextVar("bangfu_action_context", default=ActionContext())  # noqa: B039
 
 
 def current() -> ActionContext:

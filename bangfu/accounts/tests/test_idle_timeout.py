@@ -1,0 +1,39 @@
+"""Idle sessions end after 30 minutes without a request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+from django.utils import timezone
+
+
+def test_29_minutes_idle_keeps_the_session_31_signs_out(grassroots_cadre, login):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = login(grassroots_cadre)
+        assert client.get("/").status_code == 200
+        traveller.shift(dt.timedelta(minutes=29))
+        assert client.get("/").status_code == 200  # still in, and the request restarts the clock
+        traveller.shift(dt.timedelta(minutes=29))
+        assert client.get("/").status_code == 200
+        traveller.shift(dt.timedelta(minutes=31))
+        response = client.get("/orgs/")
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/login/")
+        assert "next=/orgs/" in response.url
+        assert client.get("/accounts/me/").status_code == 302  # signed out, not just redirected once
+
+
+def test_idle_check_holds_even_when_the_session_store_keeps_sessions_longer(grassroots_cadre, login, settings):
+    settings.SESSION_COOKIE_AGE = 8 * 3600  # e.g. a session store configured with a longer lifetime
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = login(grassroots_cadre)
+        assert client.get("/").status_code == 200
+        traveller.shift(dt.timedelta(minutes=31))
+        response = client.get("/orgs/")
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/login/")
+        assert "reason=idle" in response.url
+        notice = client.get(response.url)
+        assert 'data-testid="idle-notice"' in notice.content.decode()
+        assert client.get("/accounts/me/").status_code == 302

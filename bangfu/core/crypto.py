@@ -1,0 +1,79 @@
+"""Encryption at rest of sensitive fields, and the keyed hash used for uniqueness and joins.
+
+* `encrypt`/`decrypt`: AES-256-GCM (authenticated). The stored text is `v1:<key id>:<nonce+ciphertext, base64>`;
+  the key id lets `rotate_keys` re-encrypt rows written under an older key while both keys are configured.
+  Keys come from BANGFU_FIELD_KEYS (comma-separated urlsafe-base64 32-byte keys, the first is current).
+* `keyed_hash`: HMAC-SHA256 under BANGFU_HASH_KEY, hex. It never changes with encryption-key rotation,
+  so unique constraints and joins against government data (hashed the same way) keep working.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+PREFIX = "v1"
+
+
+def _decode_key(text: str) -> bytes:
+    key = base64.urlsafe_b64decode(text.encode())
+    if len(key) != 32:
+        raise ImproperlyConfigured("Each field-encryption key must be 32 bytes, urlsafe-base64 encoded.")
+    return key
+
+
+def _key_id(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+@lru_cache(maxsize=8)
+def _keys(config: tuple[str, ...]) -> tuple[tuple[str, bytes], ...]:
+    if not config:
+        raise ImproperlyConfigured("BANGFU_FIELD_KEYS is not set.")
+    return tuple((_key_id(k), k) for k in (_decode_key(t) for t in config))
+
+
+def keyring() -> tuple[tuple[str, bytes], ...]:
+    return _keys(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def current_key_id() -> str:
+    return keyring()[0][0]
+
+
+def encrypt(plaintext: str | None) -> str | None:
+    if plaintext is None:
+        return None
+    key_id, key = keyring()[0]
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), key_id.encode())
+    return f"{PREFIX}:{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(token: str | None) -> str | None:
+    if token is None:
+        return None
+    prefix, key_id, payload = token.split(":", 2)
+    if prefix != PREFIX:
+        raise ValueError("unknown ciphertext format")
+    keys = dict(keyring())
+    if key_id not in keys:
+        raise ImproperlyConfigured(f"No configured key has id {key_id}; keep old keys until rotation is done.")
+    blob = base64.urlsafe_b64decode(payload.encode())
+    return AESGCM(keys[key_id]).decrypt(blob[:12], blob[12:], key_id.encode()).decode("utf-8")
+
+
+def key_id_of(token: str | None) -> str | None:
+    return token.split(":", 2)[1] if token else None
+
+
+def keyed_hash(value: str) -> str:
+    key = settings.IDENTITY_HASH_KEY.encode()
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,0 +1,475 @@
+"""The cross-org URL walker: every URL pattern of the project, requested as a user of the sibling union.
+
+Every leaf of `bangfu.urls` (pages, API, Django admin) is enumerated by walking the resolver, and
+each must be classified in `ROUTES` (by URL name) or by a namespace rule; an unclassified pattern
+fails the test with its name, so a new URL cannot slip past unchecked. Kinds:
+
+* PUBLIC       - no sign-in needed (login, language switch, health check, API schema and docs):
+                 an anonymous request must not fail (no 5xx) and shows none of the grassroots data.
+* OWN_ACCOUNT  - pages about the requesting user: the outsider gets them (200, or a redirect) without
+                 any of the grassroots data.
+* ADMIN_SITE   - the Django admin: the outsider is sent to the admin login (or gets a 404); a system
+                 administrator of the sibling union gets no 5xx and none of the grassroots data, also for
+                 the admin pages of the grassroots union's own objects (see ADMIN_OBJECTS).
+* OBJECT       - has a pk/org_pk-like kwarg, built from the test tree so that it names an object of the
+                 `grassroots` union: each outsider persona (a user of the sibling union with the listed
+                 role) gets 404 for GET and POST (405 where the method does not exist) and no data;
+                 a user of the grassroots union with the `control` role does not get a 404 (the
+                 kwargs name a real object, so the check can fail).
+* LIST         - list pages and endpoints: each outsider persona gets 200 (or 404 where the role may
+                 not list this at all; at least one persona must get 200) with none of the grassroots
+                 data; the `control` persona in the grassroots union does see some of it.
+* REFERENCE    - public reference data for any signed-in user (divisions, local standards): 200 and
+                 none of the grassroots data.
+
+API routes (namespace "api") are requested with the persona's token, pages with its session.
+
+To classify a new URL, add one line to ROUTES: `"app:name": Route(KIND, kwargs=lambda w: {...},
+roles=(Role....,), control=Role....)`. `w` is the `World` below; register markers (strings that
+only the grassroots union's data contains) for anything you create with `w.secret(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
+from django.utils.regex_helper import normalize
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from bangfu.accounts.roles import Role
+from bangfu.core import context
+
+PUBLIC, OWN_ACCOUNT, ADMIN_SITE, OBJECT, LIST, REFERENCE = (
+    "public",
+    "own-account",
+    "admin-site",
+    "object",
+    "list",
+    "reference",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    kwargs: Callable | None = None  # World -> URL kwargs
+    roles: tuple[str, ...] = (Role.CASE_WORKER,)  # outsider personas: one sibling-union user per role
+    control: str | None = Role.CASE_WORKER  # insider role whose answer proves the check can fail; None: none
+    query: dict | None = None
+
+
+# --- the classification table ------------------------------------------------------------------------
+
+USER_ROLES = (Role.CASE_WORKER, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.LEADERSHIP)
+AUDIT_ROLES = (Role.CASE_WORKER, Role.AUDIT_ADMIN)
+
+ROUTES: dict[str, Route] = {
+    # core
+    "core:home": Route(OWN_ACCOUNT),
+    "core:healthz": Route(PUBLIC),
+    "set_language": Route(PUBLIC),
+    # accounts
+    "accounts:login": Route(PUBLIC),
+    "accounts:logout": Route(PUBLIC),
+    "accounts:password_change": Route(OWN_ACCOUNT),
+    "accounts:two_factor": Route(OWN_ACCOUNT),
+    "accounts:two_factor_setup": Route(OWN_ACCOUNT),
+    "accounts:me": Route(OWN_ACCOUNT),
+    "accounts:org_users": Route(OBJECT, lambda w: {"org_pk": w.tree.grassroots.pk}, USER_ROLES, Role.SYSTEM_ADMIN),
+    "accounts:user_create": Route(OBJECT, lambda w: {"org_pk": w.tree.grassroots.pk}, USER_ROLES, Role.SYSTEM_ADMIN),
+    "accounts:user_detail": Route(OBJECT, lambda w: {"pk": w.member.pk}, USER_ROLES, Role.SYSTEM_ADMIN),
+    "accounts:user_roles": Route(OBJECT, lambda w: {"pk": w.member.pk}, USER_ROLES, Role.SYSTEM_ADMIN),
+    "accounts:user_reset_password": Route(OBJECT, lambda w: {"pk": w.member.pk}, USER_ROLES, Role.SYSTEM_ADMIN),
+    "accounts:user_unlock": Route(OBJECT, lambda w: {"pk": w.member.pk}, USER_ROLES, Role.SECURITY_ADMIN),
+    "accounts:user_reset_two_factor": Route(OBJECT, lambda w: {"pk": w.member.pk}, USER_ROLES, Role.SECURITY_ADMIN),
+    # orgs
+    "orgs:tree": Route(LIST),
+    "orgs:detail": Route(OBJECT, lambda w: {"pk": w.tree.grassroots.pk}),
+    # audit
+    "audit:changes": Route(LIST, roles=AUDIT_ROLES, control=Role.AUDIT_ADMIN),
+    "audit:access": Route(LIST, roles=AUDIT_ROLES, control=Role.AUDIT_ADMIN),
+    "audit:change_detail": Route(OBJECT, lambda w: {"pk": w.change_entry.pk}, AUDIT_ROLES, Role.AUDIT_ADMIN),
+    "audit:access_detail": Route(OBJECT, lambda w: {"pk": w.access_entry.pk}, AUDIT_ROLES, Role.AUDIT_ADMIN),
+    # API
+    "api:auth-token": Route(PUBLIC),  # POST with credentials; DELETE needs the token (tested in bangfu/api)
+    "api:schema": Route(PUBLIC),
+    "api:docs": Route(PUBLIC),
+    "api:redoc": Route(PUBLIC),
+    "api:not-found": Route(PUBLIC, lambda w: {"rest": "no-such-endpoint"}),
+    "api:api-root": Route(LIST, control=None),  # links only, no data
+    "api:org-list": Route(LIST),
+    "api:org-detail": Route(OBJECT, lambda w: {"pk": w.tree.grassroots.pk}),
+    "api:division-list": Route(REFERENCE, query={"code_prefix": "4401"}),
+    "api:division-detail": Route(REFERENCE, lambda w: {"pk": "440106"}),
+    "api:localstandard-list": Route(REFERENCE),
+    "api:localstandard-detail": Route(REFERENCE, lambda w: {"pk": w.standard.pk}),
+    "api:localstandard-in-force": Route(
+        REFERENCE, query={"division": "440106", "kind": "living_line", "on": "2025-07-01"}
+    ),
+    # Django admin: every other admin URL is ADMIN_SITE by the namespace rule below.
+    "admin:login": Route(PUBLIC),
+    "admin:logout": Route(PUBLIC),
+    # treebeard's tree admin serves Django's JavaScript translation catalogue (no data) outside admin_view.
+    "admin:javascript-catalog": Route(PUBLIC),
+}
+
+# Namespaces whose every URL has one kind (unless named in ROUTES): the admin grows with each model.
+NAMESPACE_RULES = {"admin": Route(ADMIN_SITE)}
+
+# Admin object URLs name an object of the grassroots union where the model has one.
+ADMIN_OBJECTS: dict[str, Callable] = {
+    "orgs.org": lambda w: w.tree.grassroots.pk,
+    "accounts.user": lambda w: w.member.pk,
+    "accounts.userrole": lambda w: w.member.roles.first().pk,
+    "audit.changelogentry": lambda w: w.change_entry.pk,
+    "audit.accesslogentry": lambda w: w.access_entry.pk,
+    "orgs.localstandard": lambda w: w.standard.pk,
+    "orgs.division": lambda w: "440106",
+    "otp_totp.totpdevice": lambda w: w.member_device.pk,
+    "otp_static.staticdevice": lambda w: w.member_static_device.pk,
+}
+
+
+# --- the test world ------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """The test tree with data of the `grassroots` union that nobody in the sibling union may see."""
+
+    tree: Any
+    outsider: Any  # case worker of the sibling union (conftest persona)
+    insider: Any  # case worker of the grassroots union (conftest persona)
+    markers: list[str] = field(default_factory=list)  # strings only the grassroots union's data contains
+    # Objects of the grassroots union (add yours in `world` below and register their markers):
+    member: Any = None  # a user of the grassroots union, with devices and audit trail
+    member_device: Any = None
+    member_static_device: Any = None
+    change_entry: Any = None
+    access_entry: Any = None
+    standard: Any = None  # reference data (a living line of 天河区)
+    _people: dict = field(default_factory=dict)
+
+    def secret(self, *values: str) -> None:
+        self.markers.extend(v for v in values if v)
+
+    def person(self, role: str, org) -> object:
+        """A user of `org` holding `role` (the conftest personas for a case worker)."""
+        if role == Role.CASE_WORKER and org == self.tree.sibling:
+            return self.outsider
+        if role == Role.CASE_WORKER and org == self.tree.grassroots:
+            return self.insider
+        key = (role, org.pk)
+        if key not in self._people:
+            prefix = "in" if org == self.tree.grassroots else "out"
+            self._people[key] = self.tree.user(f"walk_{prefix}_{role}", org, role)
+        return self._people[key]
+
+    def leaked(self, response) -> list[str]:
+        body = response.content.decode("utf-8", "replace") + " " + response.get("Location", "")
+        return [m for m in self.markers if m in body or json.dumps(m)[1:-1] in body]
+
+
+@pytest.fixture
+def world(tree, outsider, grassroots_cadre):
+    from bangfu.audit.access import log_access
+    from bangfu.audit.models import AccessLogEntry, ChangeLogEntry
+    from bangfu.orgs.models import LocalStandard
+
+    w = World(tree=tree, outsider=outsider, insider=grassroots_cadre)
+    w.secret(tree.grassroots.name, tree.grassroots.code)
+    # Work done in the grassroots union, so that its audit trail carries its data.
+    with context.acting(
+        user_id=grassroots_cadre.pk,
+        username=grassroots_cadre.username,
+        org_id=tree.grassroots.pk,
+        source="request",
+        request_id="walker",
+    ):
+        w.member = tree.user("grsecret_member", tree.grassroots, Role.HELPER)
+        w.member.full_name = "甲会员秘密"
+        w.member.save(update_fields=["full_name"])
+        log_access(None, AccessLogEntry.Action.VIEW, obj=w.member, user=w.member)
+    w.secret(w.member.username, w.member.full_name)
+    w.member_device = TOTPDevice.objects.create(user=w.member, name="phone", confirmed=True)
+    w.member_static_device = StaticDevice.objects.create(user=w.member, name="backup", confirmed=True)
+    w.change_entry = ChangeLogEntry.objects.filter(org=tree.grassroots).latest("pk")
+    w.access_entry = AccessLogEntry.objects.filter(org=tree.grassroots).latest("pk")
+    w.standard = LocalStandard.objects.create(
+        division_id="440106",
+        kind="living_line",
+        amount=Decimal("1100"),
+        effective_from=date(2025, 1, 1),
+        source="walker",
+        illustrative=True,
+    )
+    return w
+
+
+# --- enumerating the URL patterns ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leaf:
+    name: str | None  # "namespace:name"
+    namespace: str
+    chain: tuple  # resolvers and the pattern, outermost first
+
+    @property
+    def pattern(self) -> URLPattern:
+        return self.chain[-1]
+
+    @property
+    def label(self) -> str:
+        route = "".join(str(p.pattern) for p in self.chain)
+        return f"{self.name or '(unnamed)'} [{route}]"
+
+
+def leaves(patterns=None, chain=(), namespaces=()):
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            ns = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from leaves(entry.url_patterns, (*chain, entry), ns)
+        else:
+            name = ":".join((*namespaces, entry.name)) if entry.name else None
+            yield Leaf(name=name, namespace=":".join(namespaces), chain=(*chain, entry))
+
+
+def classify(leaf: Leaf) -> Route | None:
+    if leaf.name in ROUTES:
+        return ROUTES[leaf.name]
+    top = leaf.namespace.split(":")[0]
+    return NAMESPACE_RULES.get(top)
+
+
+def build_path(leaf: Leaf, kwargs: dict) -> str:
+    """The URL of this very pattern with `kwargs` (Django's reverse() picks a pattern by name only)."""
+    regex, converters = "", {}
+    for part in leaf.chain:
+        piece = part.pattern.regex.pattern
+        regex += piece[1:] if piece.startswith("^") else piece
+        converters.update(getattr(part.pattern, "converters", {}))
+    for template, params in normalize(regex):
+        if set(params) <= set(kwargs):
+            values = {k: converters[k].to_url(kwargs[k]) if k in converters else str(kwargs[k]) for k in params}
+            return "/" + template % values
+    raise AssertionError(f"{leaf.label}: no kwargs for its parameters (have {sorted(kwargs)})")
+
+
+def admin_kwargs(leaf: Leaf, w: World) -> dict:
+    """Kwargs for an admin URL: the grassroots object of the URL's model where there is one."""
+    model_label = None
+    name = (leaf.pattern.name or "").replace("admin:", "")
+    for model in apps.get_models():
+        prefix = f"{model._meta.app_label}_{model._meta.model_name}_"
+        if name.startswith(prefix):
+            model_label = model._meta.label_lower
+    route = "".join(str(p.pattern) for p in leaf.chain)
+    if model_label is None:  # unnamed admin URLs: the model from the path /admin/<app>/<model>/
+        parts = route.split("/")
+        if len(parts) > 2 and parts[0] == "admin":
+            try:
+                model_label = apps.get_model(parts[1], parts[2])._meta.label_lower
+            except (LookupError, ValueError):
+                model_label = None
+    obj = ADMIN_OBJECTS[model_label](w) if model_label in ADMIN_OBJECTS else 1
+    return {
+        "object_id": obj,
+        "id": obj,
+        "pk": obj,
+        "parent_id": obj,
+        "content_type_id": 1,
+        "app_label": "orgs",
+        "url": "no-such-page/",
+    }
+
+
+# --- the personas' clients -------------------------------------------------------------------------
+
+
+class Clients:
+    def __init__(self, world: World):
+        self.world = world
+        self._cache = {}
+
+    # A view that raises is reported as a 500 problem of its URL, not as an error of the whole walk.
+    def anonymous(self, api: bool):
+        return APIClient(raise_request_exception=False) if api else Client(raise_request_exception=False)
+
+    def of(self, user, api: bool):
+        key = (user.pk, api)
+        if key not in self._cache:
+            if api:
+                client = APIClient(raise_request_exception=False)
+                token, _created = Token.objects.get_or_create(user=user)
+                client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            else:
+                client = Client(raise_request_exception=False)
+                client.force_login(user)
+                if user.requires_two_factor:  # a verified session, as after the TOTP step
+                    device = StaticDevice.objects.create(user=user, name="walker", confirmed=True)
+                    session = client.session
+                    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+                    session.save()
+            self._cache[key] = client
+        return self._cache[key]
+
+
+# --- the checks ---------------------------------------------------------------------------------------
+
+
+def _get(client, path, query):
+    return client.get(path, query or {}, HTTP_ACCEPT="application/json, text/html")
+
+
+def check(leaf: Leaf, route: Route, w: World, clients: Clients) -> list[str]:
+    api = leaf.namespace.split(":")[0] == "api"
+    kwargs = {"format": "json"}
+    if route.kind == ADMIN_SITE:
+        kwargs.update(admin_kwargs(leaf, w))
+    elif route.kwargs is not None:
+        kwargs.update(route.kwargs(w))
+    try:
+        path = build_path(leaf, kwargs)
+    except AssertionError as error:
+        return [str(error)]
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return [f"{leaf.label}: built {path} does not resolve"]
+    if match.func is not leaf.pattern.callback:
+        return [f"{leaf.label}: built {path} resolves to another view ({match.view_name})"]
+
+    problems: list[str] = []
+
+    def expect(condition, message):
+        if not condition:
+            problems.append(f"{leaf.label} {path}: {message}")
+
+    def no_leak(response, who):
+        leaked = w.leaked(response)
+        expect(not leaked, f"{who} sees grassroots data {leaked}")
+        expect(response.status_code < 500, f"{who} got {response.status_code}")
+
+    outsiders = [w.person(role, w.tree.sibling) for role in route.roles]
+    if route.kind == PUBLIC:
+        response = _get(clients.anonymous(api), path, route.query)
+        no_leak(response, "anonymous")
+    elif route.kind == OWN_ACCOUNT:
+        for user in outsiders:
+            response = _get(clients.of(user, api), path, route.query)
+            no_leak(response, user.username)
+            expect(response.status_code in (200, 302), f"{user.username} got {response.status_code}")
+    elif route.kind == REFERENCE:
+        for user in outsiders:
+            response = _get(clients.of(user, api), path, route.query)
+            no_leak(response, user.username)
+            expect(response.status_code == 200, f"{user.username} got {response.status_code}")
+    elif route.kind == ADMIN_SITE:
+        response = _get(clients.of(w.outsider, api), path, route.query)
+        no_leak(response, "outsider")
+        sent_to_login = response.status_code == 302 and response["Location"].startswith("/admin/login/")
+        expect(
+            sent_to_login or response.status_code == 404,
+            f"outsider neither sent to the admin login nor 404 ({response.status_code} {response.get('Location')})",
+        )
+        sysadmin = w.person(Role.SYSTEM_ADMIN, w.tree.sibling)
+        no_leak(_get(clients.of(sysadmin, api), path, route.query), "sibling system admin")
+    elif route.kind == OBJECT:
+        for user in outsiders:
+            client = clients.of(user, api)
+            answers = [_get(client, path, route.query), client.post(path, {})]
+            for response in answers:
+                no_leak(response, user.username)
+            statuses = [r.status_code for r in answers]
+            expect(
+                set(statuses) <= {404, 405} and 404 in statuses,
+                f"{user.username} got {statuses} for GET/POST, expected 404",
+            )
+        if route.control:
+            insider = w.person(route.control, w.tree.grassroots)
+            status = _get(clients.of(insider, api), path, route.query).status_code
+            expect(status != 404, f"control: {insider.username} of the grassroots union got 404 (bad kwargs?)")
+    elif route.kind == LIST:
+        statuses = []
+        for user in outsiders:
+            response = _get(clients.of(user, api), path, route.query)
+            no_leak(response, user.username)
+            statuses.append(response.status_code)
+            expect(response.status_code in (200, 404), f"{user.username} got {response.status_code}")
+        expect(200 in statuses, f"no outsider persona could list it ({statuses}): the check proved nothing")
+        if route.control:
+            insider = w.person(route.control, w.tree.grassroots)
+            response = _get(clients.of(insider, api), path, route.query)
+            expect(
+                response.status_code == 200 and w.leaked(response),
+                f"control: {insider.username} of the grassroots union sees none of its data",
+            )
+    else:
+        problems.append(f"{leaf.label}: unknown kind {route.kind!r}")
+    return problems
+
+
+# --- the tests ------------------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_is_classified():
+    unclassified = [leaf.label for leaf in leaves() if classify(leaf) is None]
+    assert not unclassified, (
+        "URL patterns the walker cannot classify (add them to ROUTES in tests/test_url_walker.py):\n  "
+        + "\n  ".join(unclassified)
+    )
+
+
+def _id_kwargs(leaf: Leaf) -> set[str]:
+    names = set()
+    for part in leaf.chain:
+        names |= set(part.pattern.regex.groupindex)
+    return {n for n in names if n == "pk" or n == "id" or n.endswith("_pk") or n.endswith("_id")}
+
+
+def test_urls_naming_an_object_are_object_scoped():
+    """A pattern with a pk/org_pk-like kwarg names one object: it must be checked as OBJECT (404 for the
+    outsider), unless it is public reference data or part of the admin site."""
+    wrong = [
+        f"{leaf.label} is {route.kind}"
+        for leaf in leaves()
+        if (route := classify(leaf)) is not None
+        and _id_kwargs(leaf)
+        and route.kind not in (OBJECT, REFERENCE, ADMIN_SITE)
+    ]
+    assert not wrong, wrong
+
+
+def test_routes_table_has_no_stale_entries():
+    names = {leaf.name for leaf in leaves() if leaf.name}
+    stale = sorted(set(ROUTES) - names)
+    assert not stale, f"ROUTES names URLs that no longer exist: {stale}"
+
+
+def test_no_url_shows_the_grassroots_union_to_the_sibling_union(world):
+    clients = Clients(world)
+    problems, checked = [], 0
+    for leaf in leaves():
+        route = classify(leaf)
+        if route is None:
+            problems.append(f"{leaf.label}: unclassified")
+            continue
+        problems += check(leaf, route, world, clients)
+        checked += 1
+    assert checked > 50  # the walk really went through the project's URLs
+    assert not problems, f"{len(problems)} problems:\n  " + "\n  ".join(problems)
