@@ -45,24 +45,24 @@ class TreeFactory:
         province = add(national, code="GD", name="广东省总工会", level=Org.Level.PROVINCE, division=div("440000"))
         city = add(province, code="GD-GZ", name="广州市总工会", level=Org.Level.CITY, division=div("440100"))
         county = add(city, code="GD-GZ-TH", name="天河区总工会", level=Org.Level.COUNTY, division=div("440106"))
-        grassroots = add(county, 
+        grassroots = add(county,
             code="GD-GZ-TH-001", name="天河甲公司工会", level=Org.Level.GRASSROOTS, kind=Org.Kind.ENTERPRISE,
             division=div("440106"),
         )
-        sibling = add(county, 
+        sibling = add(county,
             code="GD-GZ-TH-002", name="天河乙公司工会", level=Org.Level.GRASSROOTS, kind=Org.Kind.ENTERPRISE,
             division=div("440106"),
         )
-        other_province = add(national, 
+        other_province = add(national,
             code="SC", name="四川省总工会", level=Org.Level.PROVINCE, division=div("510000")
         )
-        other_city = add(other_province, 
+        other_city = add(other_province,
             code="SC-CD", name="成都市总工会", level=Org.Level.CITY, division=div("510100")
         )
-        other_county = add(other_city, 
+        other_county = add(other_city,
             code="SC-CD-JJ", name="锦江区总工会", level=Org.Level.COUNTY, division=div("510104")
         )
-        other_grassroots = add(other_county, 
+        other_grassroots = add(other_county,
             code="SC-CD-JJ-001", name="锦江社区工会", level=Org.Level.GRASSROOTS, kind=Org.Kind.COMMUNITY,
             division=div("510104"),
         )

@@ -25,6 +25,7 @@ from bangfu.accounts.models import User, UserRole, validate_kind_roles, validate
 from bangfu.accounts.roles import Role
 from bangfu.accounts.security import confirmed_totp_device
 from bangfu.accounts.validators import CharacterClassValidator, validate_new_password
+from bangfu.audit.access import log_access
 from bangfu.orgs.models import Org
 
 # Letters and digits that cannot be mistaken for each other when read aloud or copied from paper.
@@ -87,8 +88,9 @@ def user_reset_password(actor, user: User) -> str:
 
 
 @transaction.atomic
-def user_create(actor, *, username: str, org: Org, kind: str, roles, full_name: str = "",
-                phone: str = "") -> tuple[User, str]:
+def user_create(
+    actor, *, username: str, org: Org, kind: str, roles, full_name: str = "", phone: str = ""
+) -> tuple[User, str]:
     """Create an account in the actor's subtree with its roles and a generated initial password.
 
     Returns the user and the initial password, which is shown once and never stored in clear.
@@ -104,7 +106,12 @@ def user_create(actor, *, username: str, org: Org, kind: str, roles, full_name: 
     validate_kind_roles(kind, roles)
     password = generate_initial_password()
     user = User.objects.create_user(
-        username=username, password=password, org=org, kind=kind, full_name=full_name, phone=phone,
+        username=username,
+        password=password,
+        org=org,
+        kind=kind,
+        full_name=full_name,
+        phone=phone,
         must_change_password=True,
     )
     for role in sorted(roles):
@@ -182,7 +189,9 @@ def sync_staff_flag(user_id: int) -> None:
 def user_unlock(actor, user: User) -> int:
     """A security administrator lifts a lockout; returns the number of failure records cleared."""
     target = _target(actor, user, "unlock")
-    return axes_reset(username=target.get_username())
+    cleared = axes_reset(username=target.get_username())
+    log_access(None, "unlock", obj=target, cleared=cleared)
+    return cleared
 
 
 @transaction.atomic
@@ -197,6 +206,7 @@ def user_reset_two_factor(actor, user: User) -> int:
         raise PermissionDenied  # a security admin's own device is reset by another security admin
     removed, _details = TOTPDevice.objects.filter(user=target).delete()
     static, _details = StaticDevice.objects.filter(user=target).delete()
+    log_access(None, "reset_2fa", obj=target, devices=removed + static)
     return removed + static
 
 

@@ -150,10 +150,10 @@ class _Builder:
     def build_county(self, city: Org, code: str, k_div: str, c_div: str, streets: str) -> None:
         county_name = self.divisions[k_div].name
         county = self.add(city, code, f"{county_name}总工会", Org.Level.COUNTY, k_div)
-        # The assistance centre is a county-level body; the model keeps levels strictly descending,
-        # so it sits beside the county federation under the city.
+        # The assistance centre is a county-level body run by the county federation: it sits under
+        # the county federation so the county's staff see it in their subtree.
         self.add(
-            city,
+            county,
             f"{code}-BF",
             f"{county_name}困难职工帮扶中心",
             Org.Level.COUNTY,

@@ -113,7 +113,16 @@ class Org(MP_Node):
 
     def clean(self):
         parent = self.get_parent() if self.pk else getattr(self, "_pending_parent", None)
-        if parent is not None and self.level <= parent.level:
+        if self.level is None:
+            raise ValidationError({"level": _("Choose the level of the org.")})
+        # A county assistance centre belongs to the county federation at the same level.
+        centre_under_county = (
+            self.kind == self.Kind.ASSISTANCE_CENTRE
+            and parent is not None
+            and parent.level == self.Level.COUNTY
+            and parent.kind == self.Kind.FEDERATION
+        )
+        if parent is not None and self.level <= parent.level and not centre_under_county:
             raise ValidationError({"level": _("A child org must be at a lower level than its parent.")})
         if self.kind in (self.Kind.ENTERPRISE, self.Kind.COMMUNITY) and self.level != self.Level.GRASSROOTS:
             raise ValidationError({"kind": _("Enterprise and community unions are grassroots unions.")})

@@ -78,6 +78,10 @@ def test_security_admin_unlocks_through_the_user_page(client, grassroots_cadre, 
     response = admin_client.post(f"/accounts/users/{grassroots_cadre.pk}/unlock/")
     assert response.status_code == 302
     assert not lockout_status(grassroots_cadre).locked
+    from bangfu.audit.models import AccessLogEntry
+
+    entry = AccessLogEntry.objects.get(action="unlock")
+    assert entry.user_id == security_admin.pk and entry.object_id == str(grassroots_cadre.pk)
     admin_client.post("/accounts/logout/")
     assert sign_in(client, grassroots_cadre, PASSWORD).status_code == 302
 

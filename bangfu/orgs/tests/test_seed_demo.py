@@ -77,7 +77,9 @@ def test_seed_demo_builds_the_tree_on_real_divisions_with_users_for_every_role()
     for org in Org.objects.select_related("division").exclude(depth=1):
         parent = Org.objects.select_related("division").get(path=org.path[: -Org.steplen])
         assert org.division.is_current
-        if org.level == Org.Level.CITY or org.level == Org.Level.COUNTY:
+        if org.kind == Org.Kind.ASSISTANCE_CENTRE:
+            assert parent.level == Org.Level.COUNTY and org.division_id == parent.division_id, org
+        elif org.level == Org.Level.CITY or org.level == Org.Level.COUNTY:
             assert org.division.parent_id == parent.division_id, org  # a county's district lies in its city
         elif org.level == Org.Level.GRASSROOTS:
             assert org.division_id == parent.division_id, org
@@ -124,5 +126,5 @@ def test_demo_reviewer_signs_in_and_sees_only_their_county(client, settings):
     codes = org_codes_in(client.get(reverse("orgs:tree")))
     assert codes == set(Org.objects.filter(code__startswith="GD-GZ-TH-E").values_list("code", flat=True)) | set(
         Org.objects.filter(code__startswith="GD-GZ-TH-S").values_list("code", flat=True)
-    ) | {"GD-GZ-TH"}
-    assert len(codes) == 6
+    ) | {"GD-GZ-TH", "GD-GZ-TH-BF"}  # the county's own assistance centre is in its subtree
+    assert len(codes) == 7
