@@ -34,6 +34,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load divisions once per test database (public reference data every org needs)."""
     with django_db_blocker.unblock():
         call_command("load_divisions", verbosity=0)
+        call_command("load_code_lists", verbosity=0)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -51,6 +52,7 @@ def pytest_runtest_teardown(item, nextitem):
 
         with item.config.stash[blocking_manager_key].unblock():
             call_command("load_divisions", verbosity=0)
+            call_command("load_code_lists", verbosity=0)
     return result
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "bangfu.orgs",
     "bangfu.accounts",
     "bangfu.workdays",
+    "bangfu.registry",
     "bangfu.api",
 ]
 

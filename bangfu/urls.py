@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("bangfu.accounts.urls")),
     path("orgs/", include("bangfu.orgs.urls")),
     path("audit/", include("bangfu.audit.urls")),
+    path("households/", include("bangfu.registry.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]

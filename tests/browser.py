@@ -98,9 +98,12 @@ def browser():
 def browser_db(transactional_db, django_db_blocker):
     """A transactional database with the reference data in place (see the module docstring)."""
     from bangfu.orgs.models import Division
+    from bangfu.registry.models import CodeItem
 
     if not Division.objects.exists():
         call_command("load_divisions", verbosity=0)
+    if not CodeItem.objects.exists():
+        call_command("load_code_lists", verbosity=0)
 
 
 @pytest.fixture(autouse=True)

@@ -104,6 +104,8 @@ ROUTES: dict[str, Route] = {
     "audit:access": Route(LIST, roles=AUDIT_ROLES, control=Role.AUDIT_ADMIN),
     "audit:change_detail": Route(OBJECT, lambda w: {"pk": w.change_entry.pk}, AUDIT_ROLES, Role.AUDIT_ADMIN),
     "audit:access_detail": Route(OBJECT, lambda w: {"pk": w.access_entry.pk}, AUDIT_ROLES, Role.AUDIT_ADMIN),
+    # registry (hardship archives)
+    "registry:detail": Route(OBJECT, lambda w: {"pk": w.household.pk}),
     # API
     "api:auth-token": Route(PUBLIC),  # POST with credentials; DELETE needs the token (tested in bangfu/api)
     "api:schema": Route(PUBLIC),
@@ -162,6 +164,7 @@ class World:
     change_entry: Any = None
     access_entry: Any = None
     standard: Any = None  # reference data (a living line of 天河区)
+    household: Any = None  # an active household archive of the grassroots union (registry)
     _people: dict = field(default_factory=dict)
 
     def secret(self, *values: str) -> None:
@@ -217,6 +220,10 @@ def world(tree, outsider, grassroots_cadre):
         source="walker",
         illustrative=True,
     )
+    from bangfu.registry.tests.factories import make_household
+
+    w.household = make_household(tree.grassroots, name="甲户主秘", monthly_wage=Decimal("900"))
+    w.secret(w.household.archive_number, "甲户主秘", w.household.members.get(is_head=True).identity_masked)
     return w
 
 

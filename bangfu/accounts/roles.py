@@ -38,6 +38,24 @@ UNION_STAFF_ROLES = frozenset(
 
 _VIEW_TREE = {"orgs.view_org"}
 
+# The hardship registry (bangfu.registry). Reading archives and their parts:
+_REGISTRY_READ = {
+    "registry.view_household", "registry.view_member", "registry.view_householdcause",
+    "registry.view_monthlyincome", "registry.view_expense", "registry.view_assetdeclaration",
+    "registry.view_attachment", "registry.view_consent", "registry.view_timelineevent",
+    "registry.view_classification",
+}
+# Case workers open, edit and move archives through the early states.
+_REGISTRY_EDIT = _REGISTRY_READ | {
+    "registry.add_household", "registry.change_household", "registry.change_member", "registry.add_member",
+    "registry.delete_member", "registry.change_householdcause", "registry.change_monthlyincome",
+    "registry.change_expense", "registry.change_assetdeclaration", "registry.add_attachment",
+    "registry.add_consent", "registry.change_consent", "registry.transition_household",
+    "registry.export_household", "registry.reveal_household",
+}
+# Reviewers of the higher union approve, refuse, decide appeals and apply re-classifications.
+_REGISTRY_REVIEW = _REGISTRY_EDIT | {"registry.approve_household", "registry.reclassify_household"}
+
 # Least privilege: each role gets exactly what its work needs. Later issues add their permissions here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
@@ -55,14 +73,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _VIEW_TREE | {"accounts.view_user", "accounts.unlock_user", "accounts.reset_2fa_user"}
     ),
     Role.AUDIT_ADMIN: frozenset({"audit.view_changelogentry", "audit.view_accesslogentry"}),
-    Role.CASE_WORKER: frozenset(_VIEW_TREE),
-    Role.REVIEWER: frozenset(_VIEW_TREE),
-    Role.FUND_MANAGER: frozenset(_VIEW_TREE),
-    Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"}),
-    Role.COUNSELLOR: frozenset(_VIEW_TREE),
-    Role.HELPER: frozenset(_VIEW_TREE),
+    Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT),
+    Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW),
+    Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ),
+    Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ),
+    # Counsellors also see the health parts of the need score (checked with this capability).
+    Role.COUNSELLOR: frozenset(_VIEW_TREE | _REGISTRY_READ | {"registry.view_health_score"}),
+    Role.HELPER: frozenset(_VIEW_TREE | {"registry.view_household", "registry.view_member",
+                                         "registry.view_householdcause", "registry.view_timelineevent"}),
     Role.PROVIDER: frozenset(),
-    Role.WORKER: frozenset(),
+    # A worker sees their own household only (HouseholdQuerySet.restrict_for_worker).
+    Role.WORKER: frozenset({"registry.view_household", "registry.view_member", "registry.view_householdcause",
+                            "registry.view_monthlyincome", "registry.view_timelineevent"}),
 }
 
 

@@ -172,3 +172,12 @@ def compare_with_register(check: IdentityCheck, *, sex: str = "", birth_date: dt
     if check.birth_date and birth_date and check.birth_date != birth_date:
         warnings.append(str(_("The birth date in the ID number differs from the household register.")))
     return warnings
+
+
+def synthetic_resident_id(area_code: str, birth_date: dt.date, sequence: int) -> str:
+    """A well-formed resident ID number for demo and test data (never a real person's: sequence is ours).
+
+    `sequence` 0..999; odd = male, as in the real scheme.
+    """
+    first17 = f"{area_code}{birth_date:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + check_character(first17)

@@ -1,0 +1,3 @@
+"""URLs of the registry's classification pages (included by registry/urls.py under the "registry" namespace)."""
+
+urlpatterns: list = []
