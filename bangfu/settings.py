@@ -18,6 +18,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 PRODUCTION = env_str("BANGFU_ENV", "development") == "production"
 DEMO_MODE = env_bool("BANGFU_DEMO", False) and not PRODUCTION
+# How many demo household archives `seed_demo` adds (bangfu.registry.demo).
+DEMO_HOUSEHOLDS = env_int("BANGFU_DEMO_HOUSEHOLDS", 3000)
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 
 # A development key is generated once per checkout; production must provide its own.
@@ -209,6 +211,8 @@ STORAGES = {
 # Uploaded evidence lives outside the web root and is served only through scoped views.
 MEDIA_ROOT = VAR_DIR / "protected"
 MEDIA_URL = None
+# Largest evidence file accepted, in MB (bangfu.registry.files).
+BANGFU_MAX_UPLOAD_MB = env_int("BANGFU_MAX_UPLOAD_MB", 10)
 
 # --- Background tasks (django-tasks): database worker by default, Redis (RQ) at scale. ---
 TASK_BACKEND = env_str("TASK_BACKEND", "database")
@@ -227,9 +231,11 @@ BACKUP_DIR = Path(env_str("BANGFU_BACKUP_DIR", str(VAR_DIR / "backups")))
 BACKUP_KEEP = env_int("BANGFU_BACKUP_KEEP", 14)
 
 # --- REST API ---
+API_TOKEN_TTL_HOURS = env_int("BANGFU_API_TOKEN_TTL_HOURS", 12)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF tokens that expire and die with a password change, lockout or 2FA reset.
+        "bangfu.api.authentication.ExpiringTokenAuthentication",
         # Django's session, refused while a sign-in gate (two-factor, initial password) is pending.
         "bangfu.api.authentication.SessionAuthentication",
     ],
@@ -293,6 +299,12 @@ BANGFU = {
     "DEMO_MODE": DEMO_MODE,
     "PLATFORM_NAME": _("Bangfu · Help for workers in hardship"),
 }
+# Lifecycle of hardship archives (DOMAIN.md §3): every number is a setting (bangfu.registry.lifecycle).
+REGISTRY_NOTICE_DAYS = env_int("BANGFU_NOTICE_DAYS", 7)  # public notice, calendar days
+REGISTRY_REFUSAL_NOTIFY_WORKING_DAYS = env_int("BANGFU_REFUSAL_NOTIFY_DAYS", 3)
+REGISTRY_CHAIN_WORKING_DAYS = env_int("BANGFU_CHAIN_WORKING_DAYS", 25)
+REGISTRY_RELAPSE_MONITORING_MONTHS = env_int("BANGFU_RELAPSE_MONITORING_MONTHS", 12)
+REGISTRY_ANONYMISE_AFTER_YEARS = env_int("BANGFU_ANONYMISE_AFTER_YEARS", 10)
 LOGIN_URL_PATH = "/accounts/login/"
 # Lockout is per account (5 failures, 30 min). Locking per IP would shut out a whole union office
 # behind one NAT address; brute force across accounts is limited at the reverse proxy instead.

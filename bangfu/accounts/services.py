@@ -71,6 +71,15 @@ def user_set_password(user: User, password: str, *, must_change: bool = False) -
     user.must_change_password = must_change
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    revoke_api_tokens(user)
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Delete the user's API tokens (password change, lockout, two-factor reset)."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _details = Token.objects.filter(user=user).delete()
+    return deleted
 
 
 @transaction.atomic
@@ -206,6 +215,7 @@ def user_reset_two_factor(actor, user: User) -> int:
         raise PermissionDenied  # a security admin's own device is reset by another security admin
     removed, _details = TOTPDevice.objects.filter(user=target).delete()
     static, _details = StaticDevice.objects.filter(user=target).delete()
+    revoke_api_tokens(target)
     log_access(None, "reset_2fa", obj=target, devices=removed + static)
     return removed + static
 

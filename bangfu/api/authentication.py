@@ -7,7 +7,10 @@ through the API either. A token is only issued after those checks (`bangfu.api.t
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
@@ -30,3 +33,21 @@ class SessionAuthentication(authentication.SessionAuthentication):
 def _session_verified(user) -> bool:
     check = getattr(user, "is_verified", None)  # set by django_otp's OTPMiddleware
     return bool(check()) if callable(check) else False
+
+
+class ExpiringTokenAuthentication(authentication.TokenAuthentication):
+    """DRF tokens that end: after `API_TOKEN_TTL_HOURS`, and at once when the password changes.
+
+    Lockout and two-factor reset delete the user's tokens (`bangfu.accounts.services`); an expired
+    token is deleted when it is next presented, so a stolen token is not valid for ever.
+    """
+
+    def authenticate_credentials(self, key):
+        user, token = super().authenticate_credentials(key)
+        now = timezone.now()
+        expired = token.created < now - timedelta(hours=settings.API_TOKEN_TTL_HOURS)
+        stale = user.password_changed_at is not None and token.created < user.password_changed_at
+        if expired or stale:
+            token.delete()
+            raise exceptions.AuthenticationFailed(_("The token has expired; request a new one."))
+        return user, token
