@@ -61,6 +61,19 @@ def _fast_password_hashing(settings):
     """Tests hash with one PBKDF2 iteration (see tests/hashers.py); the policy code is unchanged."""
     settings.PASSWORD_HASHERS = ["tests.hashers.FastTestHasher"]
     settings.DPV_DEFAULT_HISTORY_HASHER = "tests.hashers.FastTestHasher"
+    # `seed_demo` in tests builds the tree and users only, unless a test asks for households.
+    settings.DEMO_HOUSEHOLDS = 0
+
+
+@pytest.fixture(scope="session")
+def _media_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("protected")
+
+
+@pytest.fixture(autouse=True)
+def _private_media_in_tmp(settings, _media_dir):
+    """Uploaded evidence written by tests goes to a temporary folder, never the checkout's var/."""
+    settings.MEDIA_ROOT = _media_dir
 
 
 @pytest.fixture

@@ -21,6 +21,9 @@ fails the test with its name, so a new URL cannot slip past unchecked. Kinds:
                  data; the `control` persona in the grassroots union does see some of it.
 * REFERENCE    - public reference data for any signed-in user (divisions, local standards): 200 and
                  none of the grassroots data.
+* COMPUTE      - POST-only computations on facts sent in the body, reading no archive (the eligibility
+                 check): GET is 405; each outsider persona POSTs `body(w)` as JSON and gets 200 with none
+                 of the grassroots data.
 
 API routes (namespace "api") are requested with the persona's token, pages with its session.
 
@@ -61,6 +64,7 @@ PUBLIC, OWN_ACCOUNT, ADMIN_SITE, OBJECT, LIST, REFERENCE = (
     "list",
     "reference",
 )
+COMPUTE = "compute"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Route:
     roles: tuple[str, ...] = (Role.CASE_WORKER,)  # outsider personas: one sibling-union user per role
     control: str | None = Role.CASE_WORKER  # insider role whose answer proves the check can fail; None: none
     query: dict | None = None
+    body: Callable | None = None  # COMPUTE: World -> JSON body of the POST
 
 
 # --- the classification table ------------------------------------------------------------------------
@@ -106,6 +111,42 @@ ROUTES: dict[str, Route] = {
     "audit:access_detail": Route(OBJECT, lambda w: {"pk": w.access_entry.pk}, AUDIT_ROLES, Role.AUDIT_ADMIN),
     # registry (hardship archives)
     "registry:detail": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:print": Route(OBJECT, lambda w: {"pk": w.household.pk, "form": "card"}),
+    # bulk re-classification review (bangfu/registry/urls_classification.py)
+    "registry:reclassification-list": Route(LIST, roles=(Role.CASE_WORKER, Role.REVIEWER), control=Role.REVIEWER),
+    "registry:reclassification-detail": Route(
+        OBJECT, lambda w: {"pk": w.reclassification_run.pk}, (Role.REVIEWER,), Role.REVIEWER
+    ),
+    # archive entry and editing (bangfu/registry/urls_archive.py)
+    "registry:create": Route(LIST),  # the form's union select lists the user's own subtree only
+    "registry:household_edit": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:member_add": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:member_edit": Route(OBJECT, lambda w: {"pk": w.household.pk, "member_pk": w.head.pk}),
+    "registry:member_remove": Route(OBJECT, lambda w: {"pk": w.household.pk, "member_pk": w.head.pk}),
+    "registry:causes": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:incomes": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:expenses": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:expense_remove": Route(OBJECT, lambda w: {"pk": w.household.pk, "expense_pk": w.expense.pk}),
+    "registry:assets": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:consents": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:attachments": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "registry:attachment_download": Route(
+        OBJECT, lambda w: {"pk": w.household.pk, "attachment_pk": w.attachment.pk}
+    ),
+    "registry:reveal": Route(OBJECT, lambda w: {"pk": w.household.pk}),  # POST only: GET is 405
+    "registry:list": Route(LIST),
+    # The .xlsx is a zip (markers cannot be read in it): scoping and masking of its rows are tested in
+    # bangfu/registry/tests/test_export.py; here the outsider must simply get no error.
+    "registry:export": Route(LIST, control=None),
+    # lifecycle (bangfu/registry/urls_lifecycle.py, bangfu/registry/api_transitions.py)
+    "registry:lifecycle_action": Route(OBJECT, lambda w: {"pk": w.household.pk, "action": "exit"}),
+    "registry:notices": Route(LIST),  # w.household has a running public notice
+    "api:household-transitions": Route(OBJECT, lambda w: {"household_pk": w.household.pk}),
+    # eligibility pre-check on posted facts, saves nothing (bangfu/registry/api_eligibility.py)
+    "api:eligibility-check": Route(COMPUTE, body=lambda w: {
+        "division": "440106", "on": "2025-07-01", "members": [{"birth_date": "1980-01-01"}],
+        "incomes": [{"member": 0, "month": "2025-06", "income_type": "wage", "amount": "900.00"}],
+        "main_cause": "3"}),
     # API
     "api:auth-token": Route(PUBLIC),  # POST with credentials; DELETE needs the token (tested in bangfu/api)
     "api:schema": Route(PUBLIC),
@@ -117,6 +158,13 @@ ROUTES: dict[str, Route] = {
     "api:org-detail": Route(OBJECT, lambda w: {"pk": w.tree.grassroots.pk}),
     "api:division-list": Route(REFERENCE, query={"code_prefix": "4401"}),
     "api:division-detail": Route(REFERENCE, lambda w: {"pk": "440106"}),
+    # archive API (bangfu/registry/api/views.py)
+    "api:household-list": Route(LIST),
+    "api:household-detail": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "api:member-list": Route(LIST),
+    "api:member-detail": Route(OBJECT, lambda w: {"pk": w.head.pk}),
+    "api:attachment-list": Route(LIST),
+    "api:attachment-detail": Route(OBJECT, lambda w: {"pk": w.attachment.pk}),
     "api:localstandard-list": Route(REFERENCE),
     "api:localstandard-detail": Route(REFERENCE, lambda w: {"pk": w.standard.pk}),
     "api:localstandard-in-force": Route(
@@ -143,6 +191,7 @@ ADMIN_OBJECTS: dict[str, Callable] = {
     "orgs.division": lambda w: "440106",
     "otp_totp.totpdevice": lambda w: w.member_device.pk,
     "otp_static.staticdevice": lambda w: w.member_static_device.pk,
+    "registry.household": lambda w: w.household.pk,
 }
 
 
@@ -165,6 +214,9 @@ class World:
     access_entry: Any = None
     standard: Any = None  # reference data (a living line of 天河区)
     household: Any = None  # an active household archive of the grassroots union (registry)
+    head: Any = None  # its head (registry.Member)
+    expense: Any = None  # one expense and one evidence file of that household
+    attachment: Any = None
     _people: dict = field(default_factory=dict)
 
     def secret(self, *values: str) -> None:
@@ -183,7 +235,8 @@ class World:
         return self._people[key]
 
     def leaked(self, response) -> list[str]:
-        body = response.content.decode("utf-8", "replace") + " " + response.get("Location", "")
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        body = content.decode("utf-8", "replace") + " " + response.get("Location", "")
         return [m for m in self.markers if m in body or json.dumps(m)[1:-1] in body]
 
 
@@ -223,7 +276,21 @@ def world(tree, outsider, grassroots_cadre):
     from bangfu.registry.tests.factories import make_household
 
     w.household = make_household(tree.grassroots, name="甲户主秘", monthly_wage=Decimal("900"))
+    from bangfu.registry.models import ReclassificationRow, ReclassificationRun
+
+    w.reclassification_run = ReclassificationRun.objects.create(trigger="manual", evaluated_on=date(2026, 1, 1))
+    ReclassificationRow.objects.create(run=w.reclassification_run, household=w.household, new_category="A_dibao")
     w.secret(w.household.archive_number, "甲户主秘", w.household.members.get(is_head=True).identity_masked)
+    from bangfu.registry.tests.factories import add_expense, make_attachment
+
+    w.head = w.household.members.get(is_head=True)
+    w.expense = add_expense(w.household, "rigid", "medical", "321.00")
+    w.attachment = make_attachment(w.household, name="甲证据秘.png")
+    w.secret("甲证据秘")
+    from bangfu.registry.models import PublicNotice
+
+    PublicNotice.objects.create(household=w.household, starts_on=date(2025, 1, 1), ends_on=date(2025, 1, 8),
+                                place="workplace", name_masked="甲*")
     return w
 
 
@@ -426,6 +493,13 @@ def check(leaf: Leaf, route: Route, w: World, clients: Clients) -> list[str]:
                 response.status_code == 200 and w.leaked(response),
                 f"control: {insider.username} of the grassroots union sees none of its data",
             )
+    elif route.kind == COMPUTE:
+        for user in outsiders:
+            client = clients.of(user, api)
+            expect(_get(client, path, route.query).status_code == 405, f"{user.username}: GET is not 405")
+            response = client.post(path, json.dumps(route.body(w)), content_type="application/json")
+            no_leak(response, user.username)
+            expect(response.status_code == 200, f"{user.username} got {response.status_code}")
     else:
         problems.append(f"{leaf.label}: unknown kind {route.kind!r}")
     return problems

@@ -44,6 +44,9 @@ _REGISTRY_READ = {
     "registry.view_monthlyincome", "registry.view_expense", "registry.view_assetdeclaration",
     "registry.view_attachment", "registry.view_consent", "registry.view_timelineevent",
     "registry.view_classification",
+    # lifecycle records (bangfu.registry.models.lifecycle)
+    "registry.view_homevisit", "registry.view_publicnotice", "registry.view_noticeobjection",
+    "registry.view_levelopinion", "registry.view_closure", "registry.view_appeal", "registry.view_transfer",
 }
 # Case workers open, edit and move archives through the early states.
 _REGISTRY_EDIT = _REGISTRY_READ | {
@@ -66,7 +69,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                       "accounts.delete_userrole",
                       # The working-day calendar's override table (bangfu.workdays).
                       "workdays.view_calendaroverride", "workdays.add_calendaroverride",
-                      "workdays.change_calendaroverride", "workdays.delete_calendaroverride"}
+                      "workdays.change_calendaroverride", "workdays.delete_calendaroverride",
+                      # The registry's code lists (switched off, never deleted).
+                      "registry.view_codeitem", "registry.add_codeitem", "registry.change_codeitem"}
     ),
     # The security admin reaches users through the tree (orgs.view_org), unlocks them and resets 2FA.
     Role.SECURITY_ADMIN: frozenset(

@@ -8,11 +8,11 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bangfu.api.authentication import ExpiringTokenAuthentication
 from bangfu.api.base import ApiViewMixin
 from bangfu.api.schema import ErrorSerializer
 from bangfu.api.tokens import token_obtain, token_revoke
@@ -40,7 +40,7 @@ class TokenView(ApiViewMixin, APIView):
     """Sign in for the API (the sign-in page's rules apply: lockout, two-factor) or sign out."""
 
     # Only a token revokes a token; a browser session has its own sign-out.
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication]
     serializer_class = TokenRequestSerializer
 
     def get_permissions(self):

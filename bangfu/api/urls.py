@@ -6,6 +6,9 @@ from rest_framework.routers import DefaultRouter
 
 from bangfu.api.auth_views import NotFoundView, TokenView
 from bangfu.api.orgs import DivisionViewSet, LocalStandardViewSet, OrgViewSet
+from bangfu.registry.api.views import AttachmentViewSet, HouseholdViewSet, MemberViewSet
+from bangfu.registry.api_eligibility import EligibilityCheckView
+from bangfu.registry.api_transitions import HouseholdTransitionsView
 
 app_name = "api"
 
@@ -13,12 +16,18 @@ router = DefaultRouter()
 router.register("orgs", OrgViewSet, basename="org")
 router.register("divisions", DivisionViewSet, basename="division")
 router.register("local-standards", LocalStandardViewSet, basename="localstandard")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("members", MemberViewSet, basename="member")
+router.register("attachments", AttachmentViewSet, basename="attachment")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
+    path("households/<int:household_pk>/transitions/", HouseholdTransitionsView.as_view(),
+         name="household-transitions"),
+    path("eligibility-check", EligibilityCheckView.as_view(), name="eligibility-check"),
     *router.urls,
     # Last: anything else under /api/v1/ answers the API's JSON 404.
     re_path(r"^(?P<rest>.*)/$", NotFoundView.as_view(), name="not-found"),

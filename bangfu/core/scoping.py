@@ -29,6 +29,9 @@ class ScopedQuerySet(models.QuerySet):
         kind_hook = getattr(self, f"restrict_for_{user.kind}", None)
         if kind_hook is not None:
             return kind_hook(user, action)
+        if user.kind != "staff":
+            # Workers and providers never see an org's subtree: only what a hook grants them.
+            return self.none()
         return self.restrict_to_subtree(user)
 
     def restrict_to_subtree(self, user):

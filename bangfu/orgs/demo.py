@@ -265,14 +265,20 @@ def seed_standards() -> int:
 
 
 @transaction.atomic
-def seed_demo(seed: int) -> list[Login]:
-    """Build the demo tree, standards and users into an empty union tree. All or nothing."""
+def seed_demo(seed: int, households: int = 0) -> list[Login]:
+    """Build the demo tree, standards and users into an empty union tree, then `households` demo
+    archives (bangfu.registry.demo). All or nothing."""
     if Org.objects.exists():
         raise ValidationError("The union tree is not empty; the demo data is only loaded into an empty tree.")
     builder = _Builder(seed)
     builder.build_tree()
     seed_standards()
-    return builder.build_users()
+    logins = builder.build_users()
+    if households:
+        from bangfu.registry.demo import seed_households
+
+        seed_households(seed, households)
+    return logins
 
 
 def demo_logins() -> list[Login]:

@@ -9,3 +9,7 @@ class RegistryConfig(AppConfig):
 
     def ready(self):
         from bangfu.registry import audit_registration  # noqa: F401
+        from bangfu.registry.classification import tasks as _engine_tasks  # noqa: F401  (line/policy signals)
+        from bangfu.registry.tasks import register_schedule
+
+        register_schedule()  # lifecycle: anonymisation, overdue reviews

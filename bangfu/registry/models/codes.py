@@ -49,7 +49,7 @@ class CodeItem(models.Model):
     """One entry of a code list, e.g. (cause, "6", 重大疾病, Serious disease)."""
 
     code_list = models.CharField(_("code list"), max_length=24, choices=CodeList.choices)
-    code = models.CharField(_("code"), max_length=16)
+    code = models.CharField(_("code"), max_length=24)
     name_zh = models.CharField(_("name (Chinese)"), max_length=64)
     name_en = models.CharField(_("name (English)"), max_length=96)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)

@@ -25,7 +25,7 @@ class Attachment(models.Model):
         "registry.Member", verbose_name=_("member"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="attachments",
     )
-    kind = models.CharField(_("document"), max_length=16)
+    kind = models.CharField(_("document"), max_length=24)
     file = models.FileField(_("file"), upload_to="evidence/%Y/%m/", max_length=200)
     original_name = models.CharField(_("original file name"), max_length=200)
     content_type = models.CharField(_("file type"), max_length=64)

@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from bangfu.core.scoping import ScopedQuerySet
+from bangfu.registry.models.household import HouseholdPartQuerySet
 
 
 class MonthlyIncome(models.Model):
@@ -25,12 +25,12 @@ class MonthlyIncome(models.Model):
         "registry.Member", verbose_name=_("member"), on_delete=models.CASCADE, related_name="incomes"
     )
     month = models.DateField(_("month"))
-    income_type = models.CharField(_("income type"), max_length=16)
+    income_type = models.CharField(_("income type"), max_length=24)
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
     )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("monthly income")
@@ -67,14 +67,14 @@ class Expense(models.Model):
         related_name="expenses",
     )
     group = models.CharField(_("group"), max_length=16, choices=ExpenseGroup.choices)
-    kind = models.CharField(_("kind"), max_length=16)
+    kind = models.CharField(_("kind"), max_length=24)
     incurred_on = models.DateField(_("date"))
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("expense")
@@ -117,7 +117,7 @@ class AssetDeclaration(models.Model):
     )
     declared_on = models.DateField(_("declared on"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assets declaration")

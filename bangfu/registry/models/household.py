@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.core.fields import EncryptedTextField
@@ -75,12 +76,25 @@ class CommonLevel(models.TextChoices):
     NONE = "none", _("Not eligible")
 
 
+class NullsOrderedIndex(models.Index):
+    """An index whose NULLS FIRST/LAST clauses are written only where the database accepts them in an
+    index (PostgreSQL); SQLite gets the same columns and directions without them."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using, **kwargs)
+        plain = [
+            OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e for e in self.expressions
+        ]
+        return models.Index(*plain, name=self.name).create_sql(model, schema_editor, using, **kwargs)
+
+
 class HouseholdQuerySet(ScopedQuerySet):
     def restrict_for_worker(self, user, action):
         # A worker sees only the household they head or belong to, and may only view it.
         if action != "view":
             return self.none()
-        return self.filter(members__account=user).distinct()
+        return self.filter(pk__in=Household.objects.filter(members__account=user).values("pk"))
 
     def open(self):
         return self.filter(state__in=OPEN_STATES)
@@ -118,7 +132,7 @@ class Household(models.Model):
         on_delete=models.PROTECT, related_name="+",
     )
     address = EncryptedTextField(_("address"), blank=True)
-    housing_type = models.CharField(_("housing type"), max_length=16, blank=True)
+    housing_type = models.CharField(_("housing type"), max_length=24, blank=True)
     housing_area = models.DecimalField(
         _("floor area (m²)"), max_digits=7, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0)],
@@ -188,6 +202,14 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["org", "state", "-id"], name="household_org_state_id"),
             models.Index(fields=["state", "review_due_on"], name="household_state_review"),
+            # The list (bangfu.registry.views_lists) seeks on (sort key, id) in the list's own order (nullable
+            # keys: NULLs last both ways), so each sort can walk an index and stop after one page.
+            models.Index(fields=["updated_at", "id"], name="household_updated_id"),
+            models.Index(fields=["org", "updated_at", "id"], name="household_org_updated_id"),
+            models.Index(fields=["category", "id"], name="household_category_id"),
+            NullsOrderedIndex(OrderBy(F("need_score"), descending=True, nulls_last=True),
+                              OrderBy(F("id"), descending=True), name="household_need_desc_id"),
+            NullsOrderedIndex(OrderBy(F("review_due_on"), nulls_last=True), F("id"), name="household_review_id"),
         ]
         permissions = [
             ("reveal_household", "Reveal identity and bank numbers"),
@@ -218,11 +240,20 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
-class MemberQuerySet(ScopedQuerySet):
+class HouseholdPartQuerySet(ScopedQuerySet):
+    """Rows that belong to one household (members, causes, incomes, timeline, …).
+
+    Staff see them through the household's org subtree; a worker sees (and only views) the rows of
+    the household they belong to.
+    """
+
     def restrict_for_worker(self, user, action):
         if action != "view":
             return self.none()
-        return self.filter(household__members__account=user)
+        return self.filter(household__in=Household.objects.filter(members__account=user).values("pk"))
+
+
+MemberQuerySet = HouseholdPartQuerySet
 
 
 class Member(models.Model):
@@ -240,7 +271,7 @@ class Member(models.Model):
         Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members"
     )
     is_head = models.BooleanField(_("head of household"), default=False)
-    relation = models.CharField(_("relation to the head"), max_length=16)
+    relation = models.CharField(_("relation to the head"), max_length=24)
     name = models.CharField(_("name"), max_length=64)
     name_initials = models.CharField(_("pinyin initials"), max_length=32, blank=True, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
@@ -260,16 +291,16 @@ class Member(models.Model):
         on_delete=models.SET_NULL, related_name="household_memberships",
     )
 
-    health = models.CharField(_("health status"), max_length=16, blank=True)
+    health = models.CharField(_("health status"), max_length=24, blank=True)
     diagnosis = EncryptedTextField(_("disease / diagnosis"), blank=True)
-    disability_type = models.CharField(_("disability type"), max_length=16, blank=True)
+    disability_type = models.CharField(_("disability type"), max_length=24, blank=True)
     disability_grade = models.PositiveSmallIntegerField(
         _("disability grade"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)]
     )
-    work_status = models.CharField(_("work status"), max_length=16, blank=True)
+    work_status = models.CharField(_("work status"), max_length=24, blank=True)
     able_to_work = models.BooleanField(_("able-bodied"), default=True)
     is_student = models.BooleanField(_("student"), default=False)
-    school_stage = models.CharField(_("school stage"), max_length=16, blank=True)
+    school_stage = models.CharField(_("school stage"), max_length=24, blank=True)
     school_name = models.CharField(_("school"), max_length=100, blank=True)
     school_entry_year = models.PositiveSmallIntegerField(_("year of entry"), null=True, blank=True)
     school_length_years = models.PositiveSmallIntegerField(_("length of study (years)"), null=True, blank=True)
@@ -277,9 +308,9 @@ class Member(models.Model):
         _("evidence that no minimum wage should be imputed"), default=False,
         help_text=_("E.g. a certificate of inability to work or of full-time care of a family member."),
     )
-    medical_insurance = models.CharField(_("medical insurance"), max_length=16, blank=True)
-    marital_status = models.CharField(_("marital status"), max_length=16, blank=True)
-    hukou_type = models.CharField(_("hukou type"), max_length=16, blank=True)
+    medical_insurance = models.CharField(_("medical insurance"), max_length=24, blank=True)
+    marital_status = models.CharField(_("marital status"), max_length=24, blank=True)
+    hukou_type = models.CharField(_("hukou type"), max_length=24, blank=True)
     phone = EncryptedTextField(_("phone"), blank=True)
     phone_masked = models.CharField(_("phone (masked)"), max_length=16, blank=True, editable=False)
     monthly_income_declared = models.DecimalField(
@@ -289,13 +320,13 @@ class Member(models.Model):
 
     # Facts recorded for the head (blank for other members).
     worker_number = models.CharField(_("worker number"), max_length=32, blank=True)
-    ethnicity = models.CharField(_("ethnicity"), max_length=16, blank=True)
-    political_status = models.CharField(_("political status"), max_length=16, blank=True)
-    model_worker_level = models.CharField(_("model-worker level"), max_length=16, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=24, blank=True)
+    political_status = models.CharField(_("political status"), max_length=24, blank=True)
+    model_worker_level = models.CharField(_("model-worker level"), max_length=24, blank=True)
     work_started_on = models.DateField(_("start of work"), null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=32, blank=True)
     employer_name = models.CharField(_("employer"), max_length=128, blank=True)
-    employer_type = models.CharField(_("employer type"), max_length=16, blank=True)
+    employer_type = models.CharField(_("employer type"), max_length=24, blank=True)
     is_union_member = models.BooleanField(_("union member"), default=True)
     lives_in_city = models.BooleanField(_("lives in the city"), default=True)
     labour_relation_since = models.DateField(_("labour relationship since"), null=True, blank=True)
@@ -312,6 +343,11 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["household"], condition=Q(is_head=True), name="one_head_per_household"),
             models.UniqueConstraint(fields=["household", "identity_hash"], name="person_once_per_household"),
+        ]
+        indexes = [
+            # Name prefix search of the list (LIKE 'x%' indexed under any collation; name_initials and the
+            # identity hash have db_index, for which Django adds the pattern index itself on PostgreSQL).
+            models.Index(fields=["name"], name="member_name_like", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -342,10 +378,10 @@ class HouseholdCause(models.Model):
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="causes"
     )
-    code = models.CharField(_("cause"), max_length=16)
+    code = models.CharField(_("cause"), max_length=24)
     is_main = models.BooleanField(_("main cause"), default=False)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("cause of hardship")

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.core import context
-from bangfu.core.scoping import ScopedQuerySet
+from bangfu.registry.models.household import HouseholdPartQuerySet
 
 
 class TimelineEvent(models.Model):
@@ -37,7 +37,7 @@ class TimelineEvent(models.Model):
     )
     at = models.DateTimeField(_("at"), auto_now_add=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("timeline event")

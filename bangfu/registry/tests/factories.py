@@ -69,3 +69,21 @@ def make_household(org, *, division=None, state=State.ACTIVE, size=1, monthly_wa
 
 def add_expense(household, group, kind, amount, on=dt.date(2026, 6, 1)) -> Expense:
     return Expense.objects.create(household=household, group=group, kind=kind, amount=Decimal(amount), incurred_on=on)
+
+
+# A 1×1 PNG and a minimal PDF: real bytes for evidence-file tests (added by the archive helper).
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da63f8ffff3f0005fe02fea7d6a5d40000000049454e44ae426082"
+)
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n" \
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def make_attachment(household, kind="id_hukou", content=PNG_BYTES, name="scan.png"):
+    """An evidence file stored like an upload (through the real write function)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from bangfu.registry.services.evidence import attachment_add
+
+    return attachment_add(household, SimpleUploadedFile(name, content), kind=kind)

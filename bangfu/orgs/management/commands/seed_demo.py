@@ -21,8 +21,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing (but print the demo logins) when orgs already exist"
         )
+        parser.add_argument(
+            "--households", type=int, default=getattr(settings, "DEMO_HOUSEHOLDS", 3000),
+            help="how many demo household archives to add (0: none; default 3000 or settings.DEMO_HOUSEHOLDS)",
+        )
 
-    def handle(self, *args, seed: int, if_empty: bool, **options):
+    def handle(self, *args, seed: int, if_empty: bool, households: int = 0, **options):
         if settings.PRODUCTION:
             # Demo users share one published password: never in a production database.
             raise CommandError("seed_demo refuses to run with production settings (BANGFU_ENV=production).")
@@ -33,14 +37,18 @@ class Command(BaseCommand):
             raise CommandError("The union tree is not empty; seed_demo only loads into an empty tree (see --if-empty).")
         else:
             # One audited bulk job: bulk_create sends no per-row signals, the job records what was loaded.
-            with context.acting(source="command"), bulk_job("seed_demo", parameters={"seed": seed}) as job:
+            parameters = {"seed": seed, "households": households}
+            with context.acting(source="command"), bulk_job("seed_demo", parameters=parameters) as job:
                 try:
-                    logins = demo.seed_demo(seed)
+                    logins = demo.seed_demo(seed, households=households)
                 except ValidationError as exc:
                     raise CommandError(" ".join(exc.messages)) from exc
-                job.add(created=Org.objects.count() + len(logins))
+                job.add(created=Org.objects.count() + len(logins) + households)
             self.stdout.write(
-                self.style.SUCCESS(f"Demo data loaded (seed {seed}): {Org.objects.count()} orgs, {len(logins)} users.")
+                self.style.SUCCESS(
+                    f"Demo data loaded (seed {seed}): {Org.objects.count()} orgs, {len(logins)} users, "
+                    f"{households} households."
+                )
             )
         self.print_logins(logins)
 
