@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('effective_from', models.DateField(unique=True, verbose_name='effective from')),
-                ('income_gap', models.DecimalField(decimal_places=2, default=Decimal('5'), max_digits=6, verbose_name='points per 10 % of income gap to the line')),
+                ('income_gap', models.DecimalField(decimal_places=2, default=Decimal('5'), max_digits=6, verbose_name='points per tenth of the line the income falls short')),
                 ('income_gap_cap', models.DecimalField(decimal_places=2, default=Decimal('40'), max_digits=6, verbose_name='maximum points for the income gap')),
                 ('dependant', models.DecimalField(decimal_places=2, default=Decimal('5'), max_digits=6, verbose_name='points per dependant (under 16 or over 60)')),
                 ('serious_illness', models.DecimalField(decimal_places=2, default=Decimal('10'), max_digits=6, verbose_name='points per member with a serious disease')),

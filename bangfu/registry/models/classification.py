@@ -152,7 +152,7 @@ class NeedScoreWeights(models.Model):
 
     effective_from = models.DateField(_("effective from"), unique=True)
     income_gap = models.DecimalField(
-        _("points per 10 % of income gap to the line"), max_digits=6, decimal_places=2, default=Decimal("5"),
+        _("points per tenth of the line the income falls short"), max_digits=6, decimal_places=2, default=Decimal("5"),
     )
     income_gap_cap = models.DecimalField(
         _("maximum points for the income gap"), max_digits=6, decimal_places=2, default=Decimal("40")
