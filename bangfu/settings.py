@@ -155,7 +155,9 @@ AXES_VERBOSE = False
 # --- Sessions: idle timeout 30 minutes, enforced by IdleTimeoutMiddleware and the cookie age. ---
 IDLE_TIMEOUT_SECONDS = env_int("IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_COOKIE_AGE = IDLE_TIMEOUT_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle-timeout middleware marks the session modified (hence saved, expiry renewed) at most once a
+# minute; saving on every request would add a database write to every page.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

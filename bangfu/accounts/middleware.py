@@ -13,6 +13,7 @@ from django.urls import reverse
 from bangfu.accounts.security import pending_step
 
 _LAST_SEEN = "bangfu_last_seen"
+LAST_SEEN_RESOLUTION_SECONDS = 60
 
 # Reachable whatever step is pending: assets, the language switch and signing out. The API applies the
 # same gates in its own authentication (`bangfu.api.authentication`), answering in the API's format.
@@ -28,8 +29,8 @@ def login_url_with(next_url: str, **params) -> str:
 class IdleTimeoutMiddleware:
     """Sign the user out after IDLE_TIMEOUT_SECONDS without a request.
 
-    The session cookie and the stored session expire after the same time (SESSION_COOKIE_AGE,
-    refreshed on every request), so an idle session is normally gone already; this check also holds
+    The stored session expires after the same time (SESSION_COOKIE_AGE, renewed whenever the
+    last-seen mark moves, at most once a minute), so an idle session is normally gone already; this check also holds
     when a session store keeps sessions longer, and tells the user why they were signed out.
     """
 
@@ -44,7 +45,10 @@ class IdleTimeoutMiddleware:
             if last_seen is not None and now - last_seen > settings.IDLE_TIMEOUT_SECONDS:
                 logout(request)
                 return HttpResponseRedirect(login_url_with(request.get_full_path(), reason="idle"))
-            request.session[_LAST_SEEN] = now
+            if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+                # Writing the session costs a database write per request; a minute's resolution is
+                # plenty for a 30-minute limit (an idle session ends at most a minute early, never late).
+                request.session[_LAST_SEEN] = now
         return self.get_response(request)
 
 

@@ -47,6 +47,8 @@ _REGISTRY_READ = {
     # lifecycle records (bangfu.registry.models.lifecycle)
     "registry.view_homevisit", "registry.view_publicnotice", "registry.view_noticeobjection",
     "registry.view_levelopinion", "registry.view_closure", "registry.view_appeal", "registry.view_transfer",
+    # Printed forms (archive card, application, visit, approval, notice poster): not for helpers.
+    "registry.print_household",
 }
 # Case workers open, edit and move archives through the early states.
 _REGISTRY_EDIT = _REGISTRY_READ | {
@@ -89,7 +91,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.PROVIDER: frozenset(),
     # A worker sees their own household only (HouseholdQuerySet.restrict_for_worker).
     Role.WORKER: frozenset({"registry.view_household", "registry.view_member", "registry.view_householdcause",
-                            "registry.view_monthlyincome", "registry.view_timelineevent"}),
+                            "registry.view_monthlyincome", "registry.view_timelineevent",
+                            # the explanation of their own category (not the need score: staff only)
+                            "registry.view_classification"}),
 }
 
 

@@ -10,9 +10,42 @@ from django.utils.translation import gettext_lazy as _
 
 from bangfu.accounts.roles import Role
 
-# (permission, role or "kind:<user kind>" needed; URL name; URL args from the user; icon; title; description).
-# A page another part of the platform has not built yet (its URL name does not resolve) is left out.
+# (permission, role or "kind:<user kind>" needed — or a tuple of them, all needed; URL name; URL args from
+# the user; icon; title; description). A page another part of the platform has not built yet (its URL name
+# does not resolve) is left out. The registry's pages come first: they are a case worker's daily work.
 _ACTIONS = [
+    (
+        ("registry.view_household", "kind:staff"),
+        "registry:list",
+        None,
+        "folder2-open",
+        _("Household archives"),
+        _("Find an archive by name, pinyin initials or ID number; filter, sort and export the list."),
+    ),
+    (
+        ("registry.add_household", "kind:staff"),
+        "registry:create",
+        None,
+        "folder-plus",
+        _("New archive"),
+        _("Open an archive for a worker's household, or apply on a worker's behalf."),
+    ),
+    (
+        ("registry.view_publicnotice", "kind:staff"),
+        "registry:notices",
+        None,
+        "megaphone",
+        _("Public notices"),
+        _("Archives in their public-notice period, objections, and the posters to print."),
+    ),
+    (
+        ("registry.reclassify_household", "kind:staff"),
+        "registry:reclassification-list",
+        None,
+        "arrow-repeat",
+        _("Re-classification runs"),
+        _("After a new line or policy: review the changes of category before they apply."),
+    ),
     (
         "orgs.view_org",
         "orgs:tree",
@@ -83,6 +116,8 @@ _ACTIONS = [
 def _allowed(user, need) -> bool:
     if need is None:
         return True
+    if isinstance(need, tuple):
+        return all(_allowed(user, one) for one in need)
     if need.startswith("kind:"):
         return user.kind == need.removeprefix("kind:")
     if "." in need:
@@ -101,7 +136,22 @@ def home_actions(user) -> list[dict]:
         except NoReverseMatch:
             continue
         actions.append({"url": url, "icon": icon, "title": title, "description": description})
+    if user.kind == "worker" and user.has_role_permission("registry.view_household"):
+        own = _own_household(user)
+        if own is not None:
+            actions.insert(0, {
+                "url": reverse("registry:detail", args=[own.pk]), "icon": "folder2-open",
+                "title": _("My household archive"),
+                "description": _("Your family's archive: its state, category and what happened so far."),
+            })
     return actions
+
+
+def _own_household(user):
+    """The household a worker belongs to, through the scoping chokepoint."""
+    from bangfu.registry.models import Household
+
+    return Household.objects.restrict(user, "view").order_by("-id").only("pk").first()
 
 
 @login_required

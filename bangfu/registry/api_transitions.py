@@ -9,8 +9,10 @@ is a 400 with the platform's uniform error body ({"status", "code", "detail", "f
 
 from __future__ import annotations
 
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -66,6 +68,36 @@ StateSerializer = inline_serializer("TransitionResult", {
 })
 
 
+def form_data(data, form_class) -> tuple[dict, dict]:
+    """A JSON body as the form expects it: text values (a list of them for a multiple choice).
+
+    Forms read text from a QueryDict; a JSON list, object, number or boolean handed to a date field
+    crashed it (`.strip()` of a list). Numbers and booleans become their text; a list or object where one
+    value is expected, or nested values in a list, is a field error. A form post (QueryDict) is text already.
+    """
+    if isinstance(data, QueryDict) or not isinstance(data, dict):
+        return data, {}
+    fields = form_class.base_fields
+    plain: dict = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in data.items():
+        field = fields.get(key)
+        multiple = isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField)
+        if multiple and isinstance(value, list):
+            if any(isinstance(item, list | dict) for item in value):
+                errors[key] = [_("Enter a list of ids.")]
+            else:
+                plain[key] = ["" if item is None else str(item) for item in value]
+        elif isinstance(value, list | dict):
+            if field is not None:
+                errors[key] = [_("Enter a single value, not a list or an object.")]
+        elif value is None:
+            plain[key] = ""
+        else:
+            plain[key] = str(value)
+    return plain, errors
+
+
 def describe(row) -> dict:
     return {"action": row.action, "label": str(row.label), "to_state": row.target,
             "fields": list(FORMS[row.action].base_fields), "requires": list(row.requires)}
@@ -108,9 +140,12 @@ class HouseholdTransitionsView(ApiViewMixin, APIView):
             lifecycle.check(action, request.user, household)
         except DjangoValidationError as error:
             raise _as_api_error(error) from None
+        data, shape_errors = form_data(data, FORMS[action])
         form = FORMS[action](data=data, household=household, user=request.user)
-        if not form.is_valid():
-            raise ValidationError({NON_FIELD if k == "__all__" else k: v for k, v in form.errors.items()})
+        if shape_errors or not form.is_valid():
+            errors = {NON_FIELD if k == "__all__" else k: list(v) for k, v in form.errors.items()}
+            errors.update(shape_errors)
+            raise ValidationError(errors)
         state_before = household.state
         try:
             with transaction.atomic():

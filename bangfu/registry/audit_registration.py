@@ -2,7 +2,7 @@
 
 from bangfu import audit
 from bangfu.audit.registry import FULL_MASK
-from bangfu.core.masking import mask_bank_account, mask_phone
+from bangfu.core.masking import mask_bank_account, mask_name, mask_phone
 from bangfu.registry.models import AssetDeclaration, Consent, Expense, Household, HouseholdCause, Member
 
 
@@ -18,9 +18,9 @@ audit.register(
 audit.register(
     Member,
     exclude=["updated_at", "identity_hash", "open_identity_hash", "name_initials", "identity_number", "phone"],
-    masked={"diagnosis": _hidden, "phone_masked": mask_phone},
+    masked={"diagnosis": _hidden, "phone_masked": mask_phone, "name": mask_name},
 )
 audit.register(HouseholdCause)
 audit.register(Expense)
 audit.register(AssetDeclaration)
-audit.register(Consent)
+audit.register(Consent, masked={"signed_by_name": mask_name})

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import uuid
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -67,7 +68,8 @@ def check_upload(uploaded) -> CheckedFile:
     if size > max_upload_bytes():
         raise ValidationError(
             _("The file is %(size).1f MB; at most %(limit)d MB is accepted.")
-            % {"size": size / 1024 / 1024, "limit": limit_mb},
+            # rounded up: a file just over the limit must not read as "1.0 MB; at most 1 MB"
+            % {"size": math.ceil(size * 10 / 1024 / 1024) / 10, "limit": limit_mb},
             code="too_large",
         )
     if size == 0:
@@ -92,7 +94,18 @@ def check_upload(uploaded) -> CheckedFile:
         digest.update(chunk)
     uploaded.seek(0)
     return CheckedFile(content_type=mime, extension=ALLOWED_TYPES[mime][0], size=size,
-                       sha256=digest.hexdigest(), original_name=name[:200] or f"file{ALLOWED_TYPES[mime][0]}")
+                       sha256=digest.hexdigest(), original_name=_kept_name(name, extension))
+
+
+MAX_NAME = 200  # Attachment.original_name
+
+
+def _kept_name(name: str, extension: str) -> str:
+    """The original name as data: control characters dropped, shortened to MAX_NAME keeping its extension."""
+    name = "".join(char for char in name if char.isprintable()).strip()
+    if len(name) > MAX_NAME:
+        name = name[: MAX_NAME - len(extension)] + extension
+    return name or f"file{extension}"
 
 
 def random_name(checked: CheckedFile) -> str:

@@ -21,13 +21,14 @@ import re
 
 import django_filters
 from django import forms
+from django.core import signing
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.core.crypto import keyed_hash
 from bangfu.core.identity import convert_15_to_18, normalise
-from bangfu.core.masking import mask_name
+from bangfu.core.masking import mask_id_number, mask_name
 from bangfu.orgs.models import Org
 from bangfu.registry.models import Category, CommonLevel, Household, HouseholdCause, Member, State
 from bangfu.registry.models.codes import CodeList, code_choices
@@ -87,6 +88,12 @@ class HouseholdFilterForm(forms.Form):
             raise forms.ValidationError(_("The search text is too long (at most 64 characters)."))
         return value
 
+    def clean_qid(self):
+        value = (self.cleaned_data.get("qid") or "").strip()
+        if value and read_identity_token(value) is None:
+            raise forms.ValidationError(_("This ID search has expired; type the number again."))
+        return value
+
     def clean_division(self):
         value = (self.cleaned_data.get("division") or "").strip()
         if value and not _DIVISION.match(value):
@@ -94,8 +101,32 @@ class HouseholdFilterForm(forms.Form):
         return value
 
 
+IDENTITY_TOKEN_SALT = "registry.identity-search"  # noqa: S105 - a signing salt, not a secret
+IDENTITY_TOKEN_MAX_AGE = 3600  # seconds a search link carrying an ID token stays valid
+
+
+def identity_token(text: str) -> str | None:
+    """A signed, expiring token standing for an ID number in a URL (never the number itself).
+
+    The search form posts the number; the list answers with a redirect whose URL carries this token,
+    so the clear number reaches neither server logs nor browser history (DOMAIN.md §9).
+    """
+    identity = identity_search_hash(text)
+    if identity is None:
+        return None
+    return signing.dumps({"h": identity, "m": mask_id_number(normalise(text))}, salt=IDENTITY_TOKEN_SALT)
+
+
+def read_identity_token(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=IDENTITY_TOKEN_SALT, max_age=IDENTITY_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+
+
 class HouseholdFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
+    qid = django_filters.CharFilter(label=_("ID number"), method="filter_identity_token")
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
     common_level = django_filters.ChoiceFilter(label=_("Common level"), choices=CommonLevel.choices)
     cause = django_filters.ChoiceFilter(label=_("Cause"), method="filter_cause")
@@ -145,6 +176,15 @@ class HouseholdFilter(django_filters.FilterSet):
 
     def filter_noop(self, queryset, name, value):
         return queryset  # read by filter_cause
+
+    def filter_identity_token(self, queryset, name, value):
+        if not value:
+            return queryset
+        token = read_identity_token(value)
+        if token is None:
+            return queryset.none()
+        self.search_kind = "id"
+        return queryset.filter(pk__in=Member.objects.filter(identity_hash=token["h"]).values("household_id"))
 
     def filter_search(self, queryset, name, value):
         if not value:
@@ -198,6 +238,8 @@ class HouseholdFilter(django_filters.FilterSet):
         if not self.form.is_bound or not hasattr(self.form, "cleaned_data"):
             return {}
         used = {k: v for k, v in self.form.cleaned_data.items() if v not in (None, "", False)}
+        if "qid" in used:
+            used["qid"] = "<identity number>"
         if "q" in used:
             if self.search_kind == "id":
                 used["q"] = "<identity number>"

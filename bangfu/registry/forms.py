@@ -116,7 +116,8 @@ class HouseholdForm(ServiceForm):
         label=_("bank account (real-name card)"), required=False, max_length=40,
         help_text=_("Leave empty to keep the account on file."),
     )
-    remarks = forms.CharField(label=_("remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    remarks = forms.CharField(label=_("remarks"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
 
     FLAGS = ("single_parent", "zero_employment", "some_self_help_ability", "on_minimum_living_roster",
              "below_line_after_government_aid", "is_migrant_worker", "urgent_care", "is_temporary_relief",

@@ -19,7 +19,6 @@ the only place where "who may do what from where" is written down.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -27,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from bangfu.core.months import add_months  # noqa: F401 - used as lifecycle.add_months
 from bangfu.registry.models.household import CLOSED_STATES, OPEN_STATES, State
 
 TRANSITION = "registry.transition_household"
@@ -170,18 +170,6 @@ def relapse_monitoring_months() -> int:
 
 def anonymise_after_years() -> int:
     return int(getattr(settings, "REGISTRY_ANONYMISE_AFTER_YEARS", 10))
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """`day` plus whole months (the 31st becomes the month's last day; 29 Feb becomes 28 Feb)."""
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=d)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 # --- who may do what ---------------------------------------------------------------------------------

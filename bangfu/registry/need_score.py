@@ -28,17 +28,19 @@ def weights_in_force(on: dt.date) -> tuple[dict, str]:
 
 
 def compute(household, on: dt.date, *, per_capita_fen: int | None, line_fen: int | None,
-            params=None) -> tuple[Decimal, dict]:
-    """(score, breakdown). `per_capita_fen`/`line_fen` come from the classification just made."""
+            params=None, weights: tuple[dict, str] | None = None, serious=None) -> tuple[Decimal, dict]:
+    """(score, breakdown). `per_capita_fen`/`line_fen` come from the classification just made.
+    `weights` (as `weights_in_force(on)` returns them) and `serious` (the serious-illness health codes) may be
+    passed in by callers that score many households at once; they are looked up otherwise."""
     from bangfu.registry.classification.params import years_before
     from bangfu.registry.models.codes import codes_with_flag
 
-    w, since = weights_in_force(on)
+    w, since = weights if weights is not None else weights_in_force(on)
     age_from = params.working_age_from if params else 16
     age_to = params.working_age_to if params else 60
     young_after = years_before(on, age_from)  # born after this: under working age
     old_on_or_before = years_before(on, age_to + 1)  # born on or before this: over working age
-    serious = set(codes_with_flag("health", "serious"))
+    serious = set(serious) if serious is not None else set(codes_with_flag("health", "serious"))
     members = list(household.members.all())
     dependants = sum(1 for m in members if m.birth_date > young_after or m.birth_date <= old_on_or_before)
     ill = sum(1 for m in members if m.health in serious)

@@ -66,7 +66,7 @@ def household_create(request):
     user = request.user
     if not user.has_role_permission("registry.add_household"):
         raise PermissionDenied
-    orgs = Org.objects.restrict(user, "view").order_by("path")
+    orgs = Org.objects.restrict(user, "view").filter(is_active=True).order_by("path")
     form = forms.CreateForm(request.POST or None, orgs=orgs, user=user, prefix="hh")
     head = forms.MemberForm(request.POST or None, is_head=True, prefix="head")
     if request.method == "POST" and form.is_valid() & head.is_valid():

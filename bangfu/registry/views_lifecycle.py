@@ -25,8 +25,12 @@ from bangfu.registry.views_detail import household_for_page
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+# Opinions, reasons, findings and objections: long enough for any real text, bounded for a pasted book.
+MAX_TEXT = 4000
+
+
 def _text(label, required=True, rows=3, help_text=""):
-    return forms.CharField(label=label, required=required, help_text=help_text,
+    return forms.CharField(label=label, required=required, help_text=help_text, max_length=MAX_TEXT,
                            widget=forms.Textarea(attrs={"rows": rows}))
 
 
@@ -275,7 +279,10 @@ def lifecycle_action(request, pk, action):
 
 @login_required
 def notice_list(request):
-    """Public notices in the user's scope: masked name, category, period, place — never ID, health or address."""
+    """Public notices in the user's scope: masked name, category, period, place — never ID, health or address.
+    A staff page: anyone without the permission (workers, providers) gets the platform's 404."""
+    if not request.user.has_role_permission("registry.view_publicnotice"):
+        raise Http404
     show = request.GET.get("show", "running")
     notices = PublicNotice.objects.restrict(request.user, "view").select_related("household__org")
     today = timezone.localdate()

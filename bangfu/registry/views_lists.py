@@ -29,8 +29,16 @@ from django.utils.translation import gettext_lazy as _
 
 from bangfu import audit
 from bangfu.orgs.models import Org
-from bangfu.registry.filters import SORT_LABELS, SORTS, HouseholdFilter, sort_key
-from bangfu.registry.models import Category, Household, State
+from bangfu.registry.filters import (
+    SORT_LABELS,
+    SORTS,
+    HouseholdFilter,
+    identity_search_hash,
+    identity_token,
+    read_identity_token,
+    sort_key,
+)
+from bangfu.registry.models import Category, Household, Member, State
 
 PAGE_SIZES = (25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -262,11 +270,58 @@ def filter_fields(filterset) -> dict:
     return fields
 
 
+def _search_by_post(request):
+    """The search form posts (so an ID number never sits in a URL): answer with a redirect to the list.
+
+    A full ID number with exactly one archive in scope opens it; otherwise the number travels on as a
+    signed, expiring token (`qid`), the other filters as they were.
+    """
+    params = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken" and v not in ("", None)}
+    token = identity_token(params.get("q", ""))
+    if token is not None:
+        params.pop("q")
+        params["qid"] = token
+        if len(params) == 1:
+            opened = _open_by_identity(request, read_identity_token(token)["h"])
+            if opened is not None:
+                return opened
+    return redirect(reverse("registry:list") + ("?" + urlencode(params) if params else ""))
+
+
+def _open_by_identity(request, identity: str | None = None):
+    """The search box holding only a full ID number: open that person's archive straight away.
+
+    The most frequent search at a service counter, so it skips the filter form: one indexed lookup of
+    the keyed hash within the user's scope. With no match or several, the normal list answers.
+    """
+    if identity is None:
+        if set(request.GET) != {"q"}:
+            return None
+        identity = identity_search_hash(request.GET["q"])
+        if identity is None:
+            return None
+    found = list(
+        Household.objects.restrict(request.user, "view")
+        .filter(pk__in=Member.objects.filter(identity_hash=identity).values("household_id"))
+        .order_by().values_list("pk", flat=True)[:2]
+    )
+    if len(found) != 1:
+        return None
+    audit.log_access(request, "view", object_type="registry.household", rows=1,
+                     filters={"q": "<identity number>"}, sort=sort_key(None))
+    return redirect("registry:detail", pk=found[0])
+
+
 @login_required
 def household_list(request):
     user = request.user
     if not user.has_role_permission("registry.view_household"):
         raise Http404
+    if request.method == "POST":
+        return _search_by_post(request)
+    opened = _open_by_identity(request)
+    if opened is not None:
+        return opened
     filterset, queryset = filtered_households(request, "view")
     sort = sort_key(request.GET.get("sort"))
     size = page_size(request.GET.get("size"))
@@ -291,6 +346,7 @@ def household_list(request):
         "page_sizes": PAGE_SIZES,
         "org_options": _org_options(user),
         "can_export": user.has_role_permission("registry.export_household"),
+        "id_search_masked": (read_identity_token(request.GET.get("qid", "")) or {}).get("m", ""),
         "export_query": export_query,
         "advanced_open": any(request.GET.get(k) for k in (
             "category", "common_level", "cause", "state", "org", "division", "review_overdue", "stale",

@@ -51,11 +51,11 @@ _AFTER_NOTICE = {State.APPROVAL, State.ACTIVE, State.EXITED}
 
 
 def may_print(user) -> bool:
-    """Staff of the union tree with the right to read archives print them; workers and providers do not."""
+    """Staff who may print archives (`registry.print_household`: not helpers/volunteers, workers or providers)."""
     return (
         getattr(user, "is_authenticated", False)
         and getattr(user, "kind", "") == "staff"
-        and user.has_role_permission("registry.view_household")
+        and user.has_role_permission("registry.print_household")
     )
 
 

@@ -37,3 +37,20 @@ def test_idle_check_holds_even_when_the_session_store_keeps_sessions_longer(gras
         notice = client.get(response.url)
         assert 'data-testid="idle-notice"' in notice.content.decode()
         assert client.get("/accounts/me/").status_code == 302
+
+
+def test_the_session_is_written_at_most_once_a_minute(grassroots_cadre, login):
+    from django.contrib.sessions.models import Session
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client = login(grassroots_cadre)
+        key = client.session.session_key
+        client.get("/")
+        stored = Session.objects.get(session_key=key)
+        traveller.shift(dt.timedelta(seconds=30))
+        client.get("/")
+        assert Session.objects.get(session_key=key).expire_date == stored.expire_date  # no write
+        traveller.shift(dt.timedelta(seconds=31))
+        client.get("/")
+        renewed = Session.objects.get(session_key=key).expire_date
+        assert renewed - stored.expire_date == dt.timedelta(seconds=61)  # the expiry moved with the mark

@@ -44,6 +44,7 @@ from bangfu.registry.services import archive as services
 from bangfu.registry.services.evidence import attachment_add
 
 HEAD_FIELDS = set(MemberWriteSerializer().fields)
+MAX_ID = 2**63 - 1  # a bigger id in a filter is a 400 (SQLite cannot even bind it), not a 500
 NO_HOUSEHOLD = OpenApiResponse(ErrorSerializer, description=_("No such household among those you may edit."))
 
 
@@ -118,7 +119,7 @@ class HouseholdViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
         data = validated(HouseholdCreateSerializer, request.data)
         if not request.user.has_role_permission("registry.add_household"):
             raise NotFound()
-        org = Org.objects.restrict(request.user, "view").filter(pk=data["org"]).first()
+        org = Org.objects.restrict(request.user, "view").filter(pk=data["org"], is_active=True).first()
         if org is None:
             raise ApiValidationError({"org": [str(_("Choose a union of your own subtree."))]})
         head = dict(data.pop("head"))
@@ -155,7 +156,8 @@ class HouseholdViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
 
 
 class MemberFilter(filters.FilterSet):
-    household = filters.NumberFilter(field_name="household_id", min_value=1, label=_("household id"))
+    household = filters.NumberFilter(field_name="household_id", min_value=1, max_value=MAX_ID,
+                                     label=_("household id"))
 
     class Meta:
         model = Member
@@ -209,7 +211,8 @@ class MemberViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
 
 class AttachmentFilter(filters.FilterSet):
-    household = filters.NumberFilter(field_name="household_id", min_value=1, label=_("household id"))
+    household = filters.NumberFilter(field_name="household_id", min_value=1, max_value=MAX_ID,
+                                     label=_("household id"))
     kind = filters.CharFilter(max_length=16, label=_("document kind"))
 
     class Meta:

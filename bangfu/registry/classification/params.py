@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bangfu.core.months import month_starts
 from bangfu.orgs.models import Division, living_line, minimum_wage
 from bangfu.registry.models.classification import DEFAULT_COMMON_LEVELS, ClassificationPolicy
 from bangfu.registry.models.codes import codes_with_flag
@@ -30,16 +31,6 @@ def years_before(on: dt.date, years: int) -> dt.date:
         return on.replace(year=on.year - years)
     except ValueError:
         return on.replace(year=on.year - years, day=28)
-
-
-def month_starts(on: dt.date, count: int) -> list[dt.date]:
-    months, year, month = [], on.year, on.month
-    for _ in range(count):
-        months.append(dt.date(year, month, 1))
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return list(reversed(months))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from bangfu.registry.models import (
     Household,
     MonthlyIncome,
 )
+from bangfu.registry.models.codes import CodeList, codes_with_flag
 from bangfu.registry.services.archive import income_months, is_under, missing_consents
 from bangfu.registry.services.evidence import evidence_checklist
 
@@ -57,8 +58,13 @@ def context(request, household) -> dict:
         )
         total = sum(per_member.values(), Decimal(0))
         size = max(household.household_size or len(members) or 1, 1)
+        # Amounts the classification does not count (e.g. the basic residents' pension), so the figure
+        # here and the explanation's per-capita income can be told apart.
+        not_counted = MonthlyIncome.objects.filter(household=household, month__in=months).exclude(
+            income_type__in=codes_with_flag(CodeList.INCOME_TYPE, "counts")
+        ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
         data["incomes"] = {
-            "from": months[0], "to": months[-1], "total": total,
+            "from": months[0], "to": months[-1], "total": total, "not_counted": not_counted,
             "per_capita_month": (total / 12 / size).quantize(Decimal("0.01")),
             "rows": [(m, per_member.get(m.pk, Decimal(0))) for m in members],
             "recorded": bool(per_member),

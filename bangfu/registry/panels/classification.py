@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.registry.models import Category, Classification
@@ -157,18 +158,42 @@ NEED_SCORE_LABELS = {
 
 
 def context(request, household) -> dict:
-    history = list(Classification.objects.filter(household=household).order_by("-created_at", "-id")[:10])
+    """The stored classification and its explanation; when none is stored yet (e.g. data loaded in bulk),
+    the engine computes it now, saving nothing, and the page says so. Users without
+    `registry.view_classification` (helpers) get no panel; the need score is for staff only (a worker sees
+    the explanation of their own category, not the score), its health parts for counsellors only."""
+    user = request.user
+    if not user.has_role_permission("registry.view_classification"):
+        return {"classification_visible": False}
+    history = list(Classification.objects.restrict(user, "view").filter(household=household)
+                   .order_by("-created_at", "-id")[:10])
     current = next((c for c in history if c.is_current), None)
-    parts, hidden = visible_breakdown(request.user, household.need_score_breakdown)
-    score_visible = household.need_score
-    return {
+    computed_now = False
+    if current is None:
+        from bangfu.registry.classification import classify
+
+        on = timezone.localdate()
+        result = classify(household, on)
+        current = Classification(household=household, evaluated_on=on, scheme=result.scheme,
+                                 category=result.category, common_level=result.common_level,
+                                 formula_version=result.formula_version, explanation=result.explanation)
+        computed_now = True
+    data = {
+        "classification_visible": True,
         "classification": current,
-        "classification_explained": explain(current.explanation) if current else None,
+        "classification_computed_now": computed_now,
+        "classification_explained": explain(current.explanation),
         "classification_history": [{"c": c, "label": category_label(c.category)} for c in history],
-        "need_score_parts": [
-            {"key": k, "label": NEED_SCORE_LABELS[k]() if k in NEED_SCORE_LABELS else k, "points": v}
-            for k, v in parts.items()
-        ],
-        "need_score_hidden": hidden,
-        "need_score_total": score_visible,
+        "need_score_total": None,
     }
+    if getattr(user, "kind", "") == "staff" and household.need_score is not None:
+        parts, hidden = visible_breakdown(user, household.need_score_breakdown)
+        data.update(
+            need_score_parts=[
+                {"key": k, "label": NEED_SCORE_LABELS[k]() if k in NEED_SCORE_LABELS else k, "points": v}
+                for k, v in parts.items()
+            ],
+            need_score_hidden=hidden,
+            need_score_total=household.need_score,
+        )
+    return data

@@ -4,7 +4,6 @@ opinions, notice, appeals and the timeline (newest first)."""
 from __future__ import annotations
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from bangfu.registry import lifecycle
 from bangfu.registry.models import (
@@ -19,18 +18,21 @@ from bangfu.registry.models import (
 )
 from bangfu.registry.services.lifecycle import chain_deadline
 
-TIMELINE_ROWS = 50
+TIMELINE_ROWS = 200  # rows read for the page; older rows are on the printed card and in the audit log
+TIMELINE_SHOWN = 10  # rows shown before "show all"
 _DECIDING_STATES = lifecycle.EARLY_STATES | {State.APPROVAL}
 
 
-# Labels of timeline kinds written outside the transition table (archive edits, seed data, tasks).
-GENERIC_KINDS = {
-    "transition": _("State change"),
-    "created": _("Archive created"),
-    "consent_recorded": _("Consent recorded"),
-    "split_created": _("Created by a split"),
-    "reentry_created": _("Created by a re-entry"),
-    "merged": _("Merged into another archive"),
+# A row's detail in words tells what the record says (amounts, categories, documents): a user who may see
+# the timeline but not the record (a helper: no incomes, expenses, classification) sees only what happened.
+SUMMARY_NEEDS = {
+    "incomes_set": "registry.view_monthlyincome",
+    "expense_added": "registry.view_expense",
+    "expense_removed": "registry.view_expense",
+    "assets_set": "registry.view_assetdeclaration",
+    "attachment_added": "registry.view_attachment",
+    "consent_recorded": "registry.view_consent",
+    "reclassified": "registry.view_classification",
 }
 
 
@@ -39,21 +41,25 @@ def _state_label(value: str) -> str:
 
 
 def timeline(user, household, limit: int = TIMELINE_ROWS) -> list[dict]:
+    """The household's story, newest first: what happened (`TimelineEvent.label`), the key detail in words
+    (`TimelineEvent.summary`), the state change, who and when."""
     events = (
         TimelineEvent.objects.restrict(user, "view").filter(household=household)
         .select_related("actor", "actor_org").order_by("-at", "-id")[:limit]
     )
-    rows = []
-    for event in events:
-        label = event.detail.get("action_label") or GENERIC_KINDS.get(event.kind) or lifecycle.label(event.kind)
-        rows.append({"event": event, "label": label, "from": _state_label(event.from_state),
-                     "to": _state_label(event.to_state)})
-    return rows
+    perms = {perm: user.has_role_permission(perm) for perm in set(SUMMARY_NEEDS.values())}
+    return [
+        {"event": event, "label": event.label,
+         "summary": event.summary if perms.get(SUMMARY_NEEDS.get(event.kind), True) else "",
+         "from": _state_label(event.from_state), "to": _state_label(event.to_state)}
+        for event in events
+    ]
 
 
 def context(request, household) -> dict:
     user = request.user
     today = timezone.localdate()
+    rows = timeline(user, household)
     deadline = chain_deadline(household) if household.state in _DECIDING_STATES else None
     notice = PublicNotice.objects.restrict(user, "view").filter(household=household).order_by("-id").first()
     refusal = (
@@ -86,5 +92,7 @@ def context(request, household) -> dict:
         "lc_transfers": list(
             Transfer.objects.restrict(user, "view").filter(household=household).select_related("from_org", "to_org")
         ),
-        "lc_timeline": timeline(user, household),
+        "lc_timeline": rows,
+        "lc_timeline_recent": rows[:TIMELINE_SHOWN],
+        "lc_timeline_older": rows[TIMELINE_SHOWN:],
     }

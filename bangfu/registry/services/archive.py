@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from bangfu.core.identity import DocumentType, compare_with_register, parse_identity
 from bangfu.core.masking import mask_name
+from bangfu.core.months import month_starts
 from bangfu.registry import classification
 from bangfu.registry.models import (
     CLOSED_STATES,
@@ -55,6 +56,10 @@ from bangfu.registry.search import initials
 MAX_SECONDARY_CAUSES = 3
 INCOME_MONTHS_BACK = 24
 GUARDIAN_AGE = 14
+# Citizens apply for a resident ID card at 16: a birth certificate stands in for a child's ID only.
+BIRTH_CERTIFICATE_UNDER = 16
+# Signatures, declarations and procedure dates before this are typing errors (e.g. "0201" for "2021").
+EARLIEST_RECORD_DATE = dt.date(2000, 1, 1)
 
 # Which code list each coded field takes its values from.
 MEMBER_CODE_FIELDS = {
@@ -138,6 +143,13 @@ def _full_clean(obj, errors: dict, exclude=()) -> None:
 def _not_future(value, field: str, errors: dict) -> None:
     if value and value > today():
         _merge(errors, field, _("This date is in the future."))
+
+
+def plausible_record_date(value, field: str, errors: dict) -> None:
+    """A date of a signature, declaration or procedure step: not before EARLIEST_RECORD_DATE."""
+    if value and value < EARLIEST_RECORD_DATE:
+        _merge(errors, field, _("This date is implausibly early: enter a date from %(date)s on.")
+               % {"date": EARLIEST_RECORD_DATE.isoformat()})
 
 
 def _raise(errors: dict) -> None:
@@ -308,7 +320,11 @@ def _apply_household_fields(household: Household, data: dict, errors: dict) -> N
         if field in data:
             value = data[field]
             if field in ("division", "registration_division"):
-                setattr(household, f"{field}_id", getattr(value, "pk", value) or None)
+                code = getattr(value, "pk", value) or None
+                if code is not None and not hasattr(value, "pk") and not _known_area(str(code)):
+                    _merge(errors, field, _("Unknown division code."))
+                    continue
+                setattr(household, f"{field}_id", code)
             else:
                 setattr(household, field, "" if value is None and field in
                         ("address", "housing_type", "bank_name", "remarks") else value)
@@ -353,6 +369,28 @@ def _apply_member_fields(member: Member, data: dict, errors: dict) -> None:
     _check_codes(member, MEMBER_CODE_FIELDS, errors)
 
 
+def _check_after_identity(member: Member, errors: dict, *, document_changed: bool = True) -> None:
+    """Rules that need the birth date, which may have been read from the identity number. The birth
+    certificate rule is checked when the document or the birth date is being set (a child on file with a
+    birth certificate who turns 16 can still be edited until the ID card is entered)."""
+    birth = member.birth_date
+    if birth and not isinstance(birth, dt.datetime) and isinstance(birth, dt.date):
+        for field in ("work_started_on", "labour_relation_since"):
+            value = getattr(member, field)
+            if isinstance(value, dt.date) and value < birth and field not in errors:
+                _merge(errors, field, _("This date is before the person's birth date."))
+        year = member.school_entry_year
+        if isinstance(year, int) and year < birth.year and "school_entry_year" not in errors:
+            _merge(errors, "school_entry_year", _("This year is before the person's birth year."))
+        if (document_changed and member.document_type == DocumentType.BIRTH_CERTIFICATE
+                and "identity_number" not in errors
+                and not is_under(birth, BIRTH_CERTIFICATE_UNDER)):
+            _merge(errors, "document_type", _(
+                "A birth certificate stands in for the ID card of a child under %(age)d only: enter this "
+                "person's ID card or residence permit."
+            ) % {"age": BIRTH_CERTIFICATE_UNDER})
+
+
 def _build_member(household: Household, data: dict, *, actor, is_head: bool, errors: dict) -> Member:
     member = Member(household=household, is_head=is_head, relation="self" if is_head else "")
     _apply_member_fields(member, data, errors)
@@ -366,12 +404,16 @@ def _build_member(household: Household, data: dict, *, actor, is_head: bool, err
         _merge(errors, "name", _("Enter the name."))
     apply_identity(member, data.get("document_type") or DocumentType.RESIDENT_ID, data.get("identity_number"),
                    household=household, actor=actor, errors=errors)
-    if not member.sex:
+    # A refused number is the one message to fix: sex and birth date are read from it once it is right.
+    number_refused = "identity_number" in errors or "document_type" in errors
+    if not member.sex and not number_refused:
         _merge(errors, "sex", _("Choose the sex (it could not be read from the document)."))
-    if not member.birth_date:
+    if not member.birth_date and not number_refused:
         _merge(errors, "birth_date", _("Enter the birth date (it could not be read from the document)."))
+    _check_after_identity(member, errors)
     _full_clean(member, errors, exclude=("household", "identity_hash", "identity_masked", "identity_number",
-                                         "open_identity_hash", "identity_warnings", *errors))
+                                         "open_identity_hash", "identity_warnings", *errors,
+                                         *(("sex", "birth_date") if number_refused else ())))
     return member
 
 
@@ -392,6 +434,8 @@ def household_create(actor, org, data: dict, head: dict) -> Household:
         level = int(level)
     except (TypeError, ValueError):
         level = -1
+    if not getattr(org, "is_active", True):
+        _merge(errors, "org", _("This union has been dissolved: open the archive at the union that took over."))
     if level not in ArchiveLevel.values:
         _merge(errors, "archive_level", _("Choose an archive level."))
     elif level < creating_org.level:
@@ -399,7 +443,7 @@ def household_create(actor, org, data: dict, head: dict) -> Household:
     household = Household(org=org, archive_level=level if level in ArchiveLevel.values else 4,
                           state=State.DRAFT, created_by=actor if getattr(actor, "pk", None) else None)
     _apply_household_fields(household, data, errors)
-    if not household.division_id:
+    if not household.division_id and "division" not in errors:
         _merge(errors, "division", _("Choose the division where the family lives."))
     head_errors: dict = {}
     head_member = _build_member(household, head, actor=actor, is_head=True, errors=head_errors)
@@ -434,7 +478,7 @@ def household_update(actor, household: Household, data: dict) -> Household:
     household = _lock(household)
     errors: dict = {}
     _apply_household_fields(household, data, errors)
-    if not household.division_id:
+    if not household.division_id and "division" not in errors:
         _merge(errors, "division", _("Choose the division where the family lives."))
     _full_clean(household, errors, exclude=("org", "archive_number", "created_by", "previous_archive",
                                              "split_from", "merged_into", *errors))
@@ -466,6 +510,7 @@ def member_update(actor, member: Member, data: dict) -> Member:
     member = Member.objects.get(pk=member.pk)
     errors: dict = {}
     was_head = member.is_head
+    before = (member.document_type, member.birth_date)
     _apply_member_fields(member, data, errors)
     if was_head:
         member.relation = "self"
@@ -477,6 +522,8 @@ def member_update(actor, member: Member, data: dict) -> Member:
         apply_identity(member, document_type, raw, household=household, actor=actor, errors=errors)
     elif document_type != member.document_type:
         _merge(errors, "identity_number", _("Enter the number of the new document."))
+    _check_after_identity(member, errors, document_changed=raw not in (None, "")
+                          or (member.document_type, member.birth_date) != before)
     _full_clean(member, errors, exclude=("household", "identity_hash", "identity_masked", "identity_number",
                                          "open_identity_hash", "identity_warnings", *errors))
     _raise(errors)
@@ -535,14 +582,7 @@ def causes_set(household: Household, main: str | None, secondary, *, actor=None)
 
 def income_months(on: dt.date | None = None, count: int = INCOME_MONTHS_BACK) -> list[dt.date]:
     """First days of the last `count` months (the current month included), oldest first."""
-    on = on or today()
-    months, year, month = [], on.year, on.month
-    for _i in range(count):
-        months.append(dt.date(year, month, 1))
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return list(reversed(months))
+    return month_starts(on or today(), count)
 
 
 def _as_amount(value):
@@ -703,6 +743,7 @@ def assets_set(household: Household, data: dict, *, actor=None) -> AssetDeclarat
     if declaration.residential_homes is None:
         declaration.residential_homes = 0
     _not_future(declaration.declared_on, "declared_on", errors)
+    plausible_record_date(declaration.declared_on, "declared_on", errors)
     _full_clean(declaration, errors, exclude=("household", *errors))
     _raise(errors)
     declaration.save()
@@ -730,6 +771,7 @@ def consent_record(household: Household, data: dict, *, actor=None, scan=None) -
         _merge(errors, "signed_on", _("Enter the date of signature."))
     else:
         _not_future(signed_on, "signed_on", errors)
+        plausible_record_date(signed_on, "signed_on", errors)
     signer = (data.get("signed_by_name") or "").strip()
     if not signer:
         _merge(errors, "signed_by_name", _("Enter who signed."))

@@ -106,6 +106,16 @@ def _not_future(value, field: str, errors: dict) -> None:
         errors.setdefault(field, []).append(_("The date cannot be in the future."))
 
 
+def _plausible(value, field: str, errors: dict) -> None:
+    from bangfu.registry.services.archive import plausible_record_date
+
+    plausible_record_date(value, field, errors)
+
+
+# How far ahead a public notice may be scheduled (posted next week: yes; in ten years: a typing error).
+NOTICE_START_MAX_DAYS_AHEAD = 30
+
+
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
@@ -202,6 +212,7 @@ def home_visit_record(household, *, actor, visited_on, visitors: str, findings: 
             )
         else:
             _not_future(authorisation_signed_on, "authorisation_signed_on", errors)
+            _plausible(authorisation_signed_on, "authorisation_signed_on", errors)
     _raise(errors)
     if authorisation is None:
         authorisation = Consent.objects.create(
@@ -270,6 +281,11 @@ def notice_start(household, *, actor, starts_on=None) -> PublicNotice:
         errors.setdefault("__all__", []).append(_("The public-notice consent does not say where to post it."))
     elif starts_on < consent.signed_on:
         errors.setdefault("starts_on", []).append(_("The notice cannot start before the consent was signed."))
+    if starts_on > today() + dt.timedelta(days=NOTICE_START_MAX_DAYS_AHEAD):
+        errors.setdefault("starts_on", []).append(
+            _("A notice can be scheduled at most %(days)d days ahead.") % {"days": NOTICE_START_MAX_DAYS_AHEAD}
+        )
+    _plausible(starts_on, "starts_on", errors)
     _raise(errors)
     days = lifecycle.notice_days()
     notice = PublicNotice.objects.create(
@@ -447,6 +463,12 @@ def household_review(household, *, actor, reviewed_on, note: str) -> Household:
         errors.setdefault("reviewed_on", []).append(_("Enter the date of the review."))
     else:
         _not_future(reviewed_on, "reviewed_on", errors)
+        _plausible(reviewed_on, "reviewed_on", errors)
+        if household.activated_on and reviewed_on < household.activated_on:
+            errors.setdefault("reviewed_on", []).append(
+                _("The review cannot be before the archive became active (%(date)s).")
+                % {"date": household.activated_on}
+            )
     _raise(errors)
     household.review_due_on = lifecycle.add_months(reviewed_on, 12)
     finish(household, row, actor, from_state=household.state, reason=note, save_fields=("review_due_on",),
@@ -463,6 +485,7 @@ def household_exit(household, *, actor, reason: str, note: str = "", on: dt.date
         errors.setdefault("reason", []).append(_("Choose one of the exit reasons."))
     on = on or today()
     _not_future(on, "on", errors)
+    _plausible(on, "on", errors)
     if household.activated_on and on < household.activated_on:
         errors.setdefault("on", []).append(_("The exit cannot be before the archive became active."))
     _raise(errors)

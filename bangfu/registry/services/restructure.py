@@ -115,10 +115,15 @@ def household_change_head(household, *, actor, new_head, reason: str, old_head_r
     member = _member_of(household, new_head, "new_head", errors)
     if member is not None and member.is_head:
         errors.setdefault("new_head", []).append(_("This member is already the head."))
-    try:
-        validate_code("relation", old_head_relation)
-    except ValidationError as error:
-        errors.setdefault("old_head_relation", []).extend(error.messages)
+    if old_head_relation == "self":
+        errors.setdefault("old_head_relation", []).append(
+            _("Only the head's relation is “self”; choose the relation to the head.")
+        )
+    else:
+        try:
+            validate_code("relation", old_head_relation)
+        except ValidationError as error:
+            errors.setdefault("old_head_relation", []).extend(error.messages)
     _raise(errors)
     old = household.members.filter(is_head=True).first()
     if old is not None:

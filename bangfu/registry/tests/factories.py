@@ -8,6 +8,7 @@ import itertools
 from decimal import Decimal
 
 from bangfu.core.identity import synthetic_resident_id
+from bangfu.core.months import month_starts  # noqa: F401 - re-exported for tests
 from bangfu.registry.models import (
     AssetDeclaration,
     Expense,
@@ -19,18 +20,6 @@ from bangfu.registry.models import (
 )
 
 _numbers = itertools.count(1)
-
-
-def month_starts(last: dt.date, count: int) -> list[dt.date]:
-    """The first days of `count` months ending with the month of `last`, oldest first."""
-    months = []
-    year, month = last.year, last.month
-    for _ in range(count):
-        months.append(dt.date(year, month, 1))
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return list(reversed(months))
 
 
 def make_household(org, *, division=None, state=State.ACTIVE, size=1, monthly_wage=Decimal("0"),

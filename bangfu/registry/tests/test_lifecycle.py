@@ -10,6 +10,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
+from django.utils import translation
 
 from bangfu.accounts.roles import Role
 from bangfu.registry import lifecycle
@@ -30,6 +31,13 @@ from bangfu.registry.tests.factories import make_household
 # A Tuesday just before China's National Day holiday (1–8 October 2025; Saturday 11 October is a make-up
 # working day): the calendar's awkward corner.
 TODAY = dt.datetime(2025, 9, 30, 10, 0)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the services' messages in English (the UI default is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -7,11 +7,19 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import translation
 
 from bangfu.registry.models import Household, Member, MonthlyIncome, State, TimelineEvent, Transfer
 from bangfu.registry.services import lifecycle as svc
 from bangfu.registry.services import restructure
 from bangfu.registry.tests.factories import make_household
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests read the services' messages in English (the UI default is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 def test_transfer_needs_a_visible_union_and_both_unions_see_it(tree, county_reviewer, grassroots_cadre, outsider):
