@@ -304,7 +304,7 @@ def make_users(paths):
     from bangfu.accounts.models import User, UserRole
     from bangfu.orgs.models import Org
 
-    backend = "bangfu.accounts.backends.UserBackend"
+    backend = "django.contrib.auth.backends.ModelBackend"
     stamp = int(time.time())
     staff, admins = {}, {}
     for level, path in paths.items():
