@@ -90,7 +90,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                          "registry.view_householdcause", "registry.view_timelineevent"}),
     Role.PROVIDER: frozenset(),
     # A worker sees their own household only (HouseholdQuerySet.restrict_for_worker).
+    # The decisions about it (opinions, notice, closure, appeals) are theirs to read; objections are not.
     Role.WORKER: frozenset({"registry.view_household", "registry.view_member", "registry.view_householdcause",
+                            "registry.view_levelopinion", "registry.view_publicnotice", "registry.view_closure",
+                            "registry.view_appeal",
                             "registry.view_monthlyincome", "registry.view_timelineevent",
                             # the explanation of their own category (not the need score: staff only)
                             "registry.view_classification"}),

@@ -280,8 +280,9 @@ def lifecycle_action(request, pk, action):
 @login_required
 def notice_list(request):
     """Public notices in the user's scope: masked name, category, period, place — never ID, health or address.
-    A staff page: anyone without the permission (workers, providers) gets the platform's 404."""
-    if not request.user.has_role_permission("registry.view_publicnotice"):
+    A staff page: workers (who may read their own household's notice on its archive page), providers and
+    anyone without the permission get the platform's 404."""
+    if request.user.kind != "staff" or not request.user.has_role_permission("registry.view_publicnotice"):
         raise Http404
     show = request.GET.get("show", "running")
     notices = PublicNotice.objects.restrict(request.user, "view").select_related("household__org")

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.core.scoping import ScopedQuerySet
+from bangfu.registry.models.household import HouseholdPartQuerySet
 
 
 class NoticePlace(models.TextChoices):
@@ -81,7 +82,7 @@ class PublicNotice(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()  # workers: their own household
 
     class Meta:
         verbose_name = _("public notice")
@@ -178,7 +179,7 @@ class LevelOpinion(models.Model):
     on = models.DateField(_("date"))
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()  # workers: their own household
 
     class Meta:
         verbose_name = _("opinion of a level")
@@ -222,7 +223,7 @@ class Closure(models.Model):
     )
     org = models.ForeignKey("orgs.Org", verbose_name=_("union"), null=True, on_delete=models.PROTECT, related_name="+")
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()  # workers: their own household
 
     class Meta:
         verbose_name = _("closure of an archive")
@@ -266,7 +267,7 @@ class Appeal(models.Model):
         related_name="+",
     )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = HouseholdPartQuerySet.as_manager()  # workers: their own household
 
     class Meta:
         verbose_name = _("appeal")

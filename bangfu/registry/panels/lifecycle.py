@@ -11,6 +11,7 @@ from bangfu.registry.models import (
     Closure,
     ExitReason,
     LevelOpinion,
+    NoticeObjection,
     PublicNotice,
     State,
     TimelineEvent,
@@ -79,7 +80,8 @@ def context(request, household) -> dict:
             household.state == State.ACTIVE and household.review_due_on and household.review_due_on < today
         ),
         "lc_notice": notice,
-        "lc_objections": list(notice.objections.all()) if notice else [],
+        "lc_objections": (list(NoticeObjection.objects.restrict(user, "view").filter(notice=notice))
+                          if notice else []),
         "lc_refusal": refusal,
         "lc_refusal_notify_overdue": bool(refusal and not refusal.notified_on and refusal.notify_by < today),
         "lc_exit": exit_closure,
