@@ -19,18 +19,21 @@ Inputs (per household, evaluation date `on`, window = the 12 months ending with 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 FORMULA_VERSIONS = {"A": "A-2026.1", "B": "B-2026.1"}
 
 
-class Node:
-    def py(self, env):  # pragma: no cover - abstract
-        raise NotImplementedError
+class Node(ABC):
+    """One node of a formula: evaluated in Python (`py`) or compiled to SQL (`sql`) — the same tree."""
 
-    def sql(self, col) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def py(self, env): ...
+
+    @abstractmethod
+    def sql(self, col) -> str: ...
 
     # arithmetic sugar
     def __add__(self, other):
