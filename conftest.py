@@ -140,3 +140,25 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def signed_in(db):
+    """`signed_in(user)` → a new test client signed in as `user`, two-factor verified when the user needs it
+    (a confirmed static OTP device), so each test can act as several people at once."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    def _signed_in(user):
+        client = Client()
+        client.force_login(user)
+        if user.requires_two_factor:
+            device = StaticDevice.objects.filter(user=user, name="test").first() or StaticDevice.objects.create(
+                user=user, name="test", confirmed=True)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return client
+
+    return _signed_in

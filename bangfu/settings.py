@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "bangfu.accounts",
     "bangfu.workdays",
     "bangfu.registry",
+    "bangfu.funds",
     "bangfu.api",
 ]
 

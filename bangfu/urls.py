@@ -9,6 +9,7 @@ urlpatterns = [
     path("orgs/", include("bangfu.orgs.urls")),
     path("audit/", include("bangfu.audit.urls")),
     path("households/", include("bangfu.registry.urls")),
+    path("funds/", include("bangfu.funds.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]

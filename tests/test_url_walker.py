@@ -217,6 +217,16 @@ class World:
     head: Any = None  # its head (registry.Member)
     expense: Any = None  # one expense and one evidence file of that household
     attachment: Any = None
+    # Funds of the grassroots union (bangfu.funds): it received a budget, got an allocation from the county,
+    # paid w.household (approved, funds reserved); a bank batch, a campaign, its rules and approval chain.
+    budget: Any = None
+    allocation: Any = None
+    payment: Any = None
+    batch: Any = None
+    campaign: Any = None
+    fund_policy: Any = None
+    approval_rule: Any = None
+    ledger_transaction: Any = None
     _people: dict = field(default_factory=dict)
 
     def secret(self, *values: str) -> None:
@@ -291,7 +301,34 @@ def world(tree, outsider, grassroots_cadre):
 
     PublicNotice.objects.create(household=w.household, starts_on=date(2025, 1, 1), ends_on=date(2025, 1, 8),
                                 place="workplace", name_masked="甲*")
+    _fund_world(w)
     return w
+
+
+def _fund_world(w) -> None:
+    from bangfu.funds.models import ApprovalRule, Campaign, FundPolicy, PaymentBatch
+    from bangfu.funds.tests.factories import approve_all, fund, give, pay, set_line, source
+
+    tree = w.tree
+    set_line("440106")
+    household = w.household
+    household.bank_name, household.bank_account = "工商银行", "6222020200197531864"
+    household.bank_account_last4, household.bank_account_holder = "1864", "甲户主秘"
+    household.save()
+    county_manager = w.person(Role.FUND_MANAGER, tree.county)
+    fund(tree.county, 50_000, county_manager)
+    w.allocation = give(tree.county, tree.grassroots, 20_000, county_manager)
+    w.budget = fund(tree.grassroots, 1000, w.person(Role.FUND_MANAGER, tree.grassroots), document_ref="甲文号秘")
+    people = {role: w.person(role, tree.grassroots) for role in (Role.REVIEWER, Role.FUND_MANAGER, Role.LEADERSHIP)}
+    w.payment = approve_all(pay(tree.grassroots, household, "456.78", w.insider, item="甲项目秘"), people)
+    w.ledger_transaction = w.budget.transaction
+    w.batch = PaymentBatch.objects.create(org=tree.grassroots, number="B-甲批次秘", created_by=people[Role.FUND_MANAGER])
+    w.campaign = Campaign.objects.create(org=tree.grassroots, kind="school", name="甲金秋秘", year=date.today().year,
+                                         period=str(date.today().year), source=source(), created_by=w.insider)
+    w.fund_policy = FundPolicy.objects.create(org=tree.grassroots, effective_from=date(2020, 1, 1),
+                                              source="甲规则秘")
+    w.approval_rule = ApprovalRule.objects.create(org=tree.grassroots, order=9, role=Role.REVIEWER, label="甲步骤秘")
+    w.secret("甲文号秘", "甲项目秘", "B-甲批次秘", "甲金秋秘", "甲规则秘", "甲步骤秘", "6222020200197531864")
 
 
 # --- enumerating the URL patterns ---------------------------------------------------------------------

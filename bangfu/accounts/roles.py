@@ -61,6 +61,27 @@ _REGISTRY_EDIT = _REGISTRY_READ | {
 # Reviewers of the higher union approve, refuse, decide appeals and apply re-classifications.
 _REGISTRY_REVIEW = _REGISTRY_EDIT | {"registry.approve_household", "registry.reclassify_household"}
 
+# Assistance funds (bangfu.funds). Everyone who works with money reads the same records:
+_FUNDS_READ = {
+    "funds.view_fundsource", "funds.view_budget", "funds.view_allocation", "funds.view_disbursement",
+    "funds.view_approval", "funds.view_ledgertransaction", "funds.view_ledgerentry", "funds.view_balance",
+    "funds.view_monthlytotal", "funds.view_paymentbatch", "funds.view_bankresultimport", "funds.view_campaign",
+    "funds.view_fundpolicy", "funds.view_approvalrule",
+}
+# Case workers apply for payments (and withdraw them) and run campaigns' selections.
+_FUNDS_APPLY = _FUNDS_READ | {"funds.add_disbursement", "funds.change_disbursement", "funds.add_campaign",
+                              "funds.change_campaign"}
+# Reviewers and the leadership decide approval steps.
+_FUNDS_APPROVE = _FUNDS_READ | {"funds.approve_disbursement"}
+# Fund managers hold the money: budgets, allocations, approval, bank batches and the full-account bank file,
+# corrections of the ledger, the rules of paying.
+_FUNDS_MANAGE = _FUNDS_APPLY | _FUNDS_APPROVE | {
+    "funds.add_budget", "funds.add_allocation", "funds.batch_disbursement", "funds.add_paymentbatch",
+    "funds.change_paymentbatch", "funds.export_paymentbatch", "funds.add_bankresultimport",
+    "funds.reverse_ledgertransaction", "funds.add_fundpolicy", "funds.change_fundpolicy",
+    "funds.add_approvalrule", "funds.change_approvalrule", "funds.delete_approvalrule", "funds.export_report",
+}
+
 # Least privilege: each role gets exactly what its work needs. Later issues add their permissions here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
@@ -73,17 +94,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                       "workdays.view_calendaroverride", "workdays.add_calendaroverride",
                       "workdays.change_calendaroverride", "workdays.delete_calendaroverride",
                       # The registry's code lists (switched off, never deleted).
-                      "registry.view_codeitem", "registry.add_codeitem", "registry.change_codeitem"}
+                      "registry.view_codeitem", "registry.add_codeitem", "registry.change_codeitem",
+                      # Fund sources and the categories each may pay.
+                      "funds.view_fundsource", "funds.add_fundsource", "funds.change_fundsource"}
     ),
     # The security admin reaches users through the tree (orgs.view_org), unlocks them and resets 2FA.
     Role.SECURITY_ADMIN: frozenset(
         _VIEW_TREE | {"accounts.view_user", "accounts.unlock_user", "accounts.reset_2fa_user"}
     ),
     Role.AUDIT_ADMIN: frozenset({"audit.view_changelogentry", "audit.view_accesslogentry"}),
-    Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT),
-    Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW),
-    Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ),
-    Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ),
+    Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT | _FUNDS_APPLY),
+    Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW | _FUNDS_APPROVE),
+    Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ | _FUNDS_MANAGE),
+    Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ | _FUNDS_APPROVE),
     # Counsellors also see the health parts of the need score (checked with this capability).
     Role.COUNSELLOR: frozenset(_VIEW_TREE | _REGISTRY_READ | {"registry.view_health_score"}),
     Role.HELPER: frozenset(_VIEW_TREE | {"registry.view_household", "registry.view_member",
@@ -96,7 +119,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                             "registry.view_appeal",
                             "registry.view_monthlyincome", "registry.view_timelineevent",
                             # the explanation of their own category (not the need score: staff only)
-                            "registry.view_classification"}),
+                            "registry.view_classification",
+                            # the payments to their own household
+                            "funds.view_disbursement"}),
 }
 
 

@@ -52,7 +52,9 @@ class AuditScopedQuerySet(ScopedQuerySet):
         return self.filter(condition)
 
 
-class AppendOnlyQuerySet(AuditScopedQuerySet):
+class AppendOnlyQuerySetMixin:
+    """Refuses every bulk change path of a queryset (the funds ledger mixes it into its own queryset)."""
+
     def update(self, **kwargs):
         raise AppendOnlyError(f"{self.model._meta.label} is append-only")
 
@@ -69,6 +71,10 @@ class AppendOnlyQuerySet(AuditScopedQuerySet):
 
     def _raw_delete(self, using):
         raise AppendOnlyError(f"{self.model._meta.label} is append-only")
+
+
+class AppendOnlyQuerySet(AppendOnlyQuerySetMixin, AuditScopedQuerySet):
+    pass
 
 
 class AppendOnlyManager(models.Manager.from_queryset(AppendOnlyQuerySet)):

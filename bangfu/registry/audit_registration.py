@@ -13,7 +13,7 @@ def _hidden(value) -> str:
 audit.register(
     Household,
     exclude=["updated_at", "need_score_breakdown", "head_name_initials"],
-    masked={"address": _hidden, "bank_account": mask_bank_account},
+    masked={"address": _hidden, "bank_account": mask_bank_account, "bank_account_holder": mask_name},
 )
 audit.register(
     Member,

@@ -390,6 +390,7 @@ class _Builder:
             some_self_help_ability=rng.random() < 0.6, on_minimum_living_roster=plan["roster"],
             is_migrant_worker=plan["is_migrant"], urgent_care=rng.random() < 0.05,
             bank_name=rng.choice(BANKS) if account else "", bank_account=account, bank_account_last4=account[-4:],
+            bank_account_holder=head["name"] if account else "",
             remarks=rng.choice(REMARKS),
             applied_on=applied if state != State.DRAFT else None, activated_on=activated,
             review_due_on=due if state == State.ACTIVE else None,

@@ -116,6 +116,10 @@ class HouseholdForm(ServiceForm):
         label=_("bank account (real-name card)"), required=False, max_length=40,
         help_text=_("Leave empty to keep the account on file."),
     )
+    bank_account_holder = forms.CharField(
+        label=_("account holder"), required=False, max_length=64,
+        help_text=_("The name on the card; assistance is paid only to a card in the head's name."),
+    )
     remarks = forms.CharField(label=_("remarks"), required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -129,6 +133,7 @@ class HouseholdForm(ServiceForm):
                 "division": household.division_id, "registration_division": household.registration_division_id,
                 "address": household.address, "housing_type": household.housing_type,
                 "housing_area": household.housing_area, "bank_name": household.bank_name,
+                "bank_account_holder": household.bank_account_holder,
                 "remarks": household.remarks, **{f: getattr(household, f) for f in self.FLAGS},
             }
         super().__init__(*args, **kwargs)

@@ -91,7 +91,8 @@ def anonymise(on: dt.date | None = None, actor=None) -> int:
         )
         Household.objects.filter(pk__in=ids).update(
             head_name_masked=Concat(Substr("head_name_masked", 1, 1), Value("*"), output_field=CharField()),
-            head_name_initials="", address="", bank_name="", bank_account="", bank_account_last4="", remarks="",
+            head_name_initials="", address="", bank_name="", bank_account="", bank_account_last4="",
+            bank_account_holder="", remarks="",
             anonymised_at=now, updated_at=now,
         )
         Attachment.objects.filter(household_id__in=ids).update(file="", original_name="", sha256="")

@@ -18,6 +18,14 @@ from bangfu.registry.panels import archive, classification, lifecycle, printing
 
 PANELS = (archive, classification, lifecycle, printing)
 
+# Panels of other apps (payments, plans, …): (context function, template), registered in their ready().
+EXTRA_PANELS: list[tuple] = []
+
+
+def register_panel(context_function, template: str) -> None:
+    """Add a panel to the archive page: `context_function(request, household) -> dict` and its template."""
+    EXTRA_PANELS.append((context_function, template))
+
 
 def household_for_page(request, pk, action="view"):
     """The household with its members and causes, if the user may act on it; otherwise 404."""
@@ -34,4 +42,11 @@ def household_detail(request, pk):
     context = {"household": household}
     for panel in PANELS:
         context.update(panel.context(request, household))
+    extra = []
+    for context_function, template in EXTRA_PANELS:
+        panel_context = context_function(request, household)
+        if panel_context is not None:  # None: nothing for this user
+            context.update(panel_context)
+            extra.append(template)
+    context["extra_panels"] = extra
     return render(request, "registry/detail.html", context)

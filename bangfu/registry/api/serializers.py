@@ -43,6 +43,7 @@ class CausesSerializer(serializers.Serializer):
 class HouseholdSerializer(serializers.ModelSerializer):
     org_name = serializers.CharField(source="org.name", read_only=True)
     bank_account_masked = serializers.CharField(read_only=True, help_text=_("Last four digits only."))
+    bank_account_holder_masked = serializers.CharField(read_only=True, help_text=_("Surname only."))
     members = MemberSerializer(many=True, read_only=True)
     causes = serializers.SerializerMethodField()
 
@@ -53,7 +54,8 @@ class HouseholdSerializer(serializers.ModelSerializer):
             "registration_division", "housing_type", "housing_area", "single_parent", "zero_employment",
             "some_self_help_ability", "on_minimum_living_roster", "below_line_after_government_aid",
             "is_migrant_worker", "urgent_care", "is_temporary_relief", "applied_by_union", "bank_name",
-            "bank_account_masked", "remarks", "category", "common_level", "household_size", "head_name_masked",
+            "bank_account_holder_masked", "bank_account_masked", "remarks", "category", "common_level",
+            "household_size", "head_name_masked",
             "members", "causes", "created_at", "updated_at",
         ]
         read_only_fields = fields
@@ -143,6 +145,7 @@ class HouseholdWriteSerializer(serializers.Serializer):
     is_temporary_relief = serializers.BooleanField(required=False)
     applied_by_union = serializers.BooleanField(required=False)
     bank_name = serializers.CharField(max_length=64, **BLANK_OK)
+    bank_account_holder = serializers.CharField(max_length=64, **BLANK_OK)
     bank_account = serializers.CharField(max_length=40, write_only=True, **BLANK_OK,
                                          help_text=_("Stored encrypted; answers show the last four digits."))
     remarks = serializers.CharField(max_length=2000, **BLANK_OK)

@@ -148,6 +148,8 @@ class Household(models.Model):
     bank_name = models.CharField(_("bank"), max_length=64, blank=True)
     bank_account = EncryptedTextField(_("bank account (real-name card)"), blank=True)
     bank_account_last4 = models.CharField(_("bank account, last 4"), max_length=4, blank=True)
+    # Payments go only to a real-name card of the head (DOMAIN.md §5): the funds app compares this name.
+    bank_account_holder = models.CharField(_("account holder"), max_length=64, blank=True)
 
     remarks = models.TextField(_("remarks"), blank=True)
 
@@ -229,6 +231,10 @@ class Household(models.Model):
     @property
     def bank_account_masked(self) -> str:
         return mask_bank_account(self.bank_account_last4) if self.bank_account_last4 else ""
+
+    @property
+    def bank_account_holder_masked(self) -> str:
+        return mask_name(self.bank_account_holder)
 
     @property
     def is_open(self) -> bool:

@@ -63,6 +63,22 @@ KIND_LABELS = {
     "transferred": _("Transferred to another union"),
 }
 
+# Kinds written by other apps (payments, plans, visits, …), registered from their AppConfig.ready():
+# the describer turns a row's detail into words; `needs` is the permission a reader must hold to see
+# those words (without it the row shows only what happened).
+_EXTRA_DESCRIBERS: dict = {}
+SUMMARY_PERMISSIONS: dict[str, str] = {}
+
+
+def register_kind(kind: str, label, *, describe=None, needs: str = "") -> None:
+    """Let another app write timeline rows of `kind` with a label, a describer and a reading permission."""
+    KIND_LABELS[kind] = label
+    if describe is not None:
+        _EXTRA_DESCRIBERS[kind] = describe
+    if needs:
+        SUMMARY_PERMISSIONS[kind] = needs
+
+
 # Household fields named in a "household_updated" row beyond which the row only says how many changed.
 _FIELDS_NAMED = 4
 
@@ -125,6 +141,8 @@ def describe(kind: str, detail: dict) -> str:
     from bangfu.registry.models.lifecycle import AppealDecision, ClosureKind, ExitReason, NoticePlace, ObjectionOutcome
 
     d = detail or {}
+    if kind in _EXTRA_DESCRIBERS:
+        return _EXTRA_DESCRIBERS[kind](d)
     if kind == "reclassified":
         return gettext("%(old)s → %(new)s") % {"old": _category(d.get("old_category")),
                                                 "new": _category(d.get("new_category"))}

@@ -17,6 +17,7 @@ from bangfu.registry.models import (
     TimelineEvent,
     Transfer,
 )
+from bangfu.registry.models.timeline import SUMMARY_PERMISSIONS
 from bangfu.registry.services.lifecycle import chain_deadline
 
 TIMELINE_ROWS = 200  # rows read for the page; older rows are on the printed card and in the audit log
@@ -48,10 +49,11 @@ def timeline(user, household, limit: int = TIMELINE_ROWS) -> list[dict]:
         TimelineEvent.objects.restrict(user, "view").filter(household=household)
         .select_related("actor", "actor_org").order_by("-at", "-id")[:limit]
     )
-    perms = {perm: user.has_role_permission(perm) for perm in set(SUMMARY_NEEDS.values())}
+    needs = SUMMARY_NEEDS | SUMMARY_PERMISSIONS
+    perms = {perm: user.has_role_permission(perm) for perm in set(needs.values())}
     return [
         {"event": event, "label": event.label,
-         "summary": event.summary if perms.get(SUMMARY_NEEDS.get(event.kind), True) else "",
+         "summary": event.summary if perms.get(needs.get(event.kind), True) else "",
          "from": _state_label(event.from_state), "to": _state_label(event.to_state)}
         for event in events
     ]

@@ -91,7 +91,8 @@ MEMBER_FIELDS = (
 HOUSEHOLD_FIELDS = (
     "division", "registration_division", "address", "housing_type", "housing_area", "single_parent",
     "zero_employment", "some_self_help_ability", "on_minimum_living_roster", "below_line_after_government_aid",
-    "is_migrant_worker", "urgent_care", "bank_name", "is_temporary_relief", "applied_by_union", "remarks",
+    "is_migrant_worker", "urgent_care", "bank_name",
+    "bank_account_holder", "is_temporary_relief", "applied_by_union", "remarks",
 )
 
 
@@ -327,7 +328,7 @@ def _apply_household_fields(household: Household, data: dict, errors: dict) -> N
                 setattr(household, f"{field}_id", code)
             else:
                 setattr(household, field, "" if value is None and field in
-                        ("address", "housing_type", "bank_name", "remarks") else value)
+                        ("address", "housing_type", "bank_name", "bank_account_holder", "remarks") else value)
     if "bank_account" in data:
         _set_bank_account(household, data.get("bank_account"), errors)
     _check_codes(household, HOUSEHOLD_CODE_FIELDS, errors)

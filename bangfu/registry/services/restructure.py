@@ -35,7 +35,7 @@ COPIED_HOUSEHOLD_FIELDS = (
     "org", "archive_level", "is_temporary_relief", "division", "registration_division", "address", "housing_type",
     "housing_area", "single_parent", "zero_employment", "some_self_help_ability", "on_minimum_living_roster",
     "below_line_after_government_aid", "is_migrant_worker", "urgent_care", "bank_name", "bank_account",
-    "bank_account_last4", "scheme",
+    "bank_account_holder", "bank_account_last4", "scheme",
 )
 _NOT_COPIED_MEMBER_FIELDS = {"id", "household", "open_identity_hash", "created_at", "updated_at"}
 
