@@ -35,6 +35,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_divisions", verbosity=0)
         call_command("load_code_lists", verbosity=0)
+        call_command("load_fund_sources", verbosity=0)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -53,6 +54,7 @@ def pytest_runtest_teardown(item, nextitem):
         with item.config.stash[blocking_manager_key].unblock():
             call_command("load_divisions", verbosity=0)
             call_command("load_code_lists", verbosity=0)
+            call_command("load_fund_sources", verbosity=0)
     return result
 
 

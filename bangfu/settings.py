@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "OrgKindEnum": "bangfu.orgs.models.Org.Kind",
         "DivisionLevelEnum": "bangfu.orgs.models.Division.Level",
         "LocalStandardKindEnum": "bangfu.orgs.models.LocalStandard.Kind",
+        "AidCategoryEnum": "bangfu.funds.models.AidCategory",  # funds API; households have a "category" too
     },
 }
 

@@ -81,6 +81,7 @@ class Route:
 
 USER_ROLES = (Role.CASE_WORKER, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.LEADERSHIP)
 AUDIT_ROLES = (Role.CASE_WORKER, Role.AUDIT_ADMIN)
+FUND_API_ROLES = (Role.CASE_WORKER, Role.REVIEWER, Role.FUND_MANAGER, Role.LEADERSHIP)
 
 ROUTES: dict[str, Route] = {
     # core
@@ -170,6 +171,84 @@ ROUTES: dict[str, Route] = {
     "api:localstandard-in-force": Route(
         REFERENCE, query={"division": "440106", "kind": "living_line", "on": "2025-07-01"}
     ),
+    # funds: payments, approvals, public notice, rules of paying (bangfu/funds/urls_payments.py). w.payment is an
+    # approved payment of the grassroots union in its public notice; w.approval_rule / w.fund_policy its rules.
+    "funds:payments": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER)),
+    # Without ?household= the page asks for an archive number (nothing of any union); with another union's
+    # household it is a 404 (bangfu/funds/tests/test_payments_pages.py).
+    "funds:payment_new": Route(LIST, control=None),
+    "funds:payment_detail": Route(OBJECT, lambda w: {"pk": w.payment.pk},
+                                  (Role.CASE_WORKER, Role.REVIEWER, Role.FUND_MANAGER)),
+    "funds:payment_approve": Route(OBJECT, lambda w: {"pk": w.payment.pk},
+                                   (Role.REVIEWER, Role.FUND_MANAGER, Role.LEADERSHIP), Role.REVIEWER),
+    "funds:payment_submit": Route(OBJECT, lambda w: {"pk": w.payment.pk}, (Role.CASE_WORKER, Role.FUND_MANAGER)),
+    "funds:payment_cancel": Route(OBJECT, lambda w: {"pk": w.payment.pk}, (Role.CASE_WORKER, Role.FUND_MANAGER)),
+    # Nothing of the grassroots union waits for a decision in the world (w.payment is approved): no control.
+    "funds:approvals_inbox": Route(LIST, roles=(Role.REVIEWER, Role.FUND_MANAGER, Role.LEADERSHIP), control=None),
+    "funds:payment_notices": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER)),
+    "funds:rules": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER)),
+    # funds: bank batches (bangfu/funds/urls_batches.py). w.batch is an open batch of the grassroots union;
+    # the new-batch page lists w.payment (approved, in its public notice) to the grassroots fund manager.
+    "funds:batches": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER)),
+    "funds:batch_new": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER), control=Role.FUND_MANAGER),
+    "funds:batch_detail": Route(OBJECT, lambda w: {"pk": w.batch.pk}, (Role.CASE_WORKER, Role.FUND_MANAGER)),
+    "funds:batch_remove": Route(OBJECT, lambda w: {"pk": w.batch.pk}, (Role.FUND_MANAGER,), Role.FUND_MANAGER),
+    "funds:batch_export": Route(OBJECT, lambda w: {"pk": w.batch.pk}, (Role.CASE_WORKER, Role.FUND_MANAGER),
+                                Role.FUND_MANAGER),
+    "funds:batch_reconcile": Route(OBJECT, lambda w: {"pk": w.batch.pk}, (Role.FUND_MANAGER,), Role.FUND_MANAGER),
+    "funds:batch_roster": Route(OBJECT, lambda w: {"pk": w.batch.pk}, (Role.FUND_MANAGER,), Role.FUND_MANAGER),
+    # funds: campaigns (bangfu/funds/urls_campaigns.py). w.campaign is a school-aid campaign of the grassroots union.
+    "funds:campaigns": Route(LIST),
+    "funds:campaign_new": Route(LIST),  # the paying-union select lists the user's own subtree only
+    "funds:campaign_detail": Route(OBJECT, lambda w: {"pk": w.campaign.pk}, (Role.CASE_WORKER, Role.REVIEWER)),
+    "funds:campaign_edit": Route(OBJECT, lambda w: {"pk": w.campaign.pk}),
+    "funds:campaign_propose": Route(OBJECT, lambda w: {"pk": w.campaign.pk}),
+    "funds:campaign_create_payments": Route(OBJECT, lambda w: {"pk": w.campaign.pk}),
+    "funds:campaign_approve": Route(OBJECT, lambda w: {"pk": w.campaign.pk}, (Role.CASE_WORKER, Role.REVIEWER),
+                                    Role.REVIEWER),
+    "funds:campaign_batch": Route(OBJECT, lambda w: {"pk": w.campaign.pk}, (Role.CASE_WORKER, Role.FUND_MANAGER),
+                                  Role.FUND_MANAGER),
+    # funds overview, budgets and allocations, ledger (bangfu/funds/urls_budgets.py)
+    "funds:home": Route(LIST),
+    "funds:budgets": Route(LIST),
+    "funds:budget_new": Route(LIST, roles=(Role.FUND_MANAGER,), control=Role.FUND_MANAGER),
+    # The grassroots union has no lower unions, so its page shows nothing of it; a `from` outside the
+    # scope is a 404 (bangfu/funds/tests/test_budgets.py).
+    "funds:allocation_new": Route(LIST, roles=(Role.FUND_MANAGER,), control=None),
+    "funds:ledger": Route(LIST),
+    "funds:transaction_detail": Route(OBJECT, lambda w: {"pk": w.ledger_transaction.pk}),
+    "funds:transaction_reverse": Route(OBJECT, lambda w: {"pk": w.ledger_transaction.pk},
+                                       (Role.CASE_WORKER, Role.FUND_MANAGER), Role.FUND_MANAGER),
+    # fund reports (bangfu/funds/urls_reports.py): the user's own union by default; `?org=` of another union
+    # is a 404 and the .xlsx exports are checked in bangfu/funds/tests/test_reports*.py
+    "funds:reports": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER)),
+    "funds:report_households": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER)),
+    "funds:report_account": Route(LIST, roles=(Role.CASE_WORKER, Role.FUND_MANAGER)),
+    # funds API (bangfu/funds/api/)
+    "api:fundsource-list": Route(REFERENCE),  # the platform's sources: the same list for every union
+    "api:fundbudget-list": Route(LIST, roles=FUND_API_ROLES),
+    "api:fundbudget-detail": Route(OBJECT, lambda w: {"pk": w.budget.pk}, FUND_API_ROLES),
+    "api:fundallocation-list": Route(LIST, roles=FUND_API_ROLES),
+    "api:fundallocation-detail": Route(OBJECT, lambda w: {"pk": w.allocation.pk}, FUND_API_ROLES),
+    "api:fundbalance-list": Route(LIST, roles=FUND_API_ROLES),
+    "api:fundtransaction-list": Route(LIST, roles=FUND_API_ROLES),
+    "api:fundtransaction-detail": Route(OBJECT, lambda w: {"pk": w.ledger_transaction.pk}, FUND_API_ROLES),
+    "api:fundtransaction-reverse": Route(OBJECT, lambda w: {"pk": w.ledger_transaction.pk}, FUND_API_ROLES,
+                                         Role.FUND_MANAGER),
+    "api:payment-list": Route(LIST, roles=FUND_API_ROLES),
+    "api:payment-detail": Route(OBJECT, lambda w: {"pk": w.payment.pk}, FUND_API_ROLES),
+    "api:payment-submit": Route(OBJECT, lambda w: {"pk": w.payment.pk}, FUND_API_ROLES),
+    "api:payment-approve": Route(OBJECT, lambda w: {"pk": w.payment.pk}, FUND_API_ROLES, Role.REVIEWER),
+    "api:payment-cancel": Route(OBJECT, lambda w: {"pk": w.payment.pk}, FUND_API_ROLES, Role.FUND_MANAGER),
+    "api:payment-approvals": Route(OBJECT, lambda w: {"pk": w.payment.pk}, FUND_API_ROLES),
+    "api:paymentbatch-list": Route(LIST, roles=FUND_API_ROLES),
+    "api:paymentbatch-detail": Route(OBJECT, lambda w: {"pk": w.batch.pk}, FUND_API_ROLES, Role.FUND_MANAGER),
+    "api:paymentbatch-export": Route(OBJECT, lambda w: {"pk": w.batch.pk}, FUND_API_ROLES, Role.FUND_MANAGER),
+    "api:paymentbatch-reconcile": Route(OBJECT, lambda w: {"pk": w.batch.pk}, FUND_API_ROLES, Role.FUND_MANAGER),
+    # Reports of the user's own union by default; another union's ?org= is a 404 (funds/tests/test_api_reports.py).
+    "api:fundreport-usage": Route(LIST, roles=FUND_API_ROLES),
+    "api:fundreport-account": Route(LIST, roles=FUND_API_ROLES),
+    "api:fundreport-households": Route(LIST, roles=FUND_API_ROLES, control=None),  # the world pays nobody yet
     # Django admin: every other admin URL is ADMIN_SITE by the namespace rule below.
     "admin:login": Route(PUBLIC),
     "admin:logout": Route(PUBLIC),
@@ -240,7 +319,8 @@ class World:
             return self.insider
         key = (role, org.pk)
         if key not in self._people:
-            prefix = "in" if org == self.tree.grassroots else "out"
+            # Unions other than the two grassroots ones (e.g. the county's fund manager) by their code.
+            prefix = {self.tree.grassroots: "in", self.tree.sibling: "out"}.get(org, org.code)
             self._people[key] = self.tree.user(f"walk_{prefix}_{role}", org, role)
         return self._people[key]
 
@@ -322,7 +402,8 @@ def _fund_world(w) -> None:
     people = {role: w.person(role, tree.grassroots) for role in (Role.REVIEWER, Role.FUND_MANAGER, Role.LEADERSHIP)}
     w.payment = approve_all(pay(tree.grassroots, household, "456.78", w.insider, item="甲项目秘"), people)
     w.ledger_transaction = w.budget.transaction
-    w.batch = PaymentBatch.objects.create(org=tree.grassroots, number="B-甲批次秘", created_by=people[Role.FUND_MANAGER])
+    w.batch = PaymentBatch.objects.create(org=tree.grassroots, number="B-甲批次秘",
+                                          created_by=people[Role.FUND_MANAGER])
     w.campaign = Campaign.objects.create(org=tree.grassroots, kind="school", name="甲金秋秘", year=date.today().year,
                                          period=str(date.today().year), source=source(), created_by=w.insider)
     w.fund_policy = FundPolicy.objects.create(org=tree.grassroots, effective_from=date(2020, 1, 1),

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from bangfu.api.auth_views import NotFoundView, TokenView
 from bangfu.api.orgs import DivisionViewSet, LocalStandardViewSet, OrgViewSet
+from bangfu.funds.api import register as register_funds
 from bangfu.registry.api.views import AttachmentViewSet, HouseholdViewSet, MemberViewSet
 from bangfu.registry.api_eligibility import EligibilityCheckView
 from bangfu.registry.api_transitions import HouseholdTransitionsView
@@ -19,6 +20,7 @@ router.register("local-standards", LocalStandardViewSet, basename="localstandard
 router.register("households", HouseholdViewSet, basename="household")
 router.register("members", MemberViewSet, basename="member")
 router.register("attachments", AttachmentViewSet, basename="attachment")
+register_funds(router)  # fund-sources, fund-budgets, ..., payments, payment-batches (bangfu/funds/api/)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

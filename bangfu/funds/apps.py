@@ -10,5 +10,7 @@ class FundsConfig(AppConfig):
     def ready(self):
         from bangfu.funds import audit_registration  # noqa: F401
         from bangfu.funds.panel import register
+        from bangfu.funds.tasks import register_schedule
 
         register()  # the payments panel on the archive page and the payment rows of the household timeline
+        register_schedule()  # the daily ledger check

@@ -3,7 +3,16 @@ records in their own right (and every money action also writes an access-log row
 
 from bangfu import audit
 from bangfu.core.masking import mask_bank_account, mask_name
-from bangfu.funds.models import ApprovalRule, Campaign, Disbursement, FundPolicy, FundSource, PaymentBatch
+from bangfu.funds.models import (
+    Approval,
+    ApprovalRule,
+    BankResultImport,
+    Campaign,
+    Disbursement,
+    FundPolicy,
+    FundSource,
+    PaymentBatch,
+)
 
 audit.register(
     Disbursement,
@@ -15,3 +24,6 @@ audit.register(FundPolicy)
 audit.register(FundSource)
 audit.register(PaymentBatch)
 audit.register(Campaign, exclude=["proposal"])
+# A payment's approval steps and the bank result files are its audit trail: any change to them is logged too.
+audit.register(Approval)
+audit.register(BankResultImport)

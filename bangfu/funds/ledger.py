@@ -57,16 +57,46 @@ class InsufficientFunds(LedgerError):
         super().__init__(f"account {account}: holds {available_fen} fen, {needed_fen} fen needed")
 
 
+@dataclass
+class Posting:
+    """One transaction to write: its kind, legs and what it belongs to (see `post_many`)."""
+
+    kind: str
+    legs: list[Leg]
+    org: object
+    year: int
+    memo: str = ""
+    reason: str = ""
+    reverses: object = None
+    disbursement: object = None
+    on: dt.date | None = None
+
+
 def post(kind: str, legs: list[Leg], *, org, year: int, memo: str = "", reason: str = "", reverses=None,
          disbursement=None, actor=None, on: dt.date | None = None) -> LedgerTransaction:
     """Write one balanced transaction; raise `InsufficientFunds` (and write nothing) if money is short."""
-    if len(legs) < 2 or sum(leg.amount_fen for leg in legs) != 0 or any(leg.amount_fen == 0 for leg in legs):
-        raise LedgerError("a transaction needs two or more non-zero legs that sum to zero")
-    on = on or timezone.localdate()
-    month = on.replace(day=1)
+    posting = Posting(kind, legs, org, year, memo, reason, reverses, disbursement, on)
+    return post_many([posting], actor=actor)[0]
+
+
+def post_many(postings: list[Posting], *, actor=None) -> list[LedgerTransaction]:
+    """Write many balanced transactions at once (a bank result file settles hundreds of payments).
+
+    Every account's change is summed over all postings and applied with one statement (the same guarded
+    decrement and upsert as for one posting), transactions and entries are inserted in bulk; all or nothing.
+    """
+    today = timezone.localdate()
     net: dict[tuple, int] = defaultdict(int)
-    for leg in legs:
-        net[leg.account] += leg.amount_fen
+    monthly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for posting in postings:
+        legs = posting.legs
+        if len(legs) < 2 or sum(leg.amount_fen for leg in legs) != 0 or any(leg.amount_fen == 0 for leg in legs):
+            raise LedgerError("a transaction needs two or more non-zero legs that sum to zero")
+        month = (posting.on or today).replace(day=1)
+        for leg in legs:
+            net[leg.account] += leg.amount_fen
+            monthly[(*leg.account, month)][0] += leg.amount_fen
+            monthly[(*leg.account, month)][1] += 1
     ctx = context.current()
     actor_id = getattr(actor, "pk", None) if actor is not None else ctx.user_id
     with transaction.atomic():
@@ -76,21 +106,22 @@ def post(kind: str, legs: list[Leg], *, org, year: int, memo: str = "", reason: 
                 _take(account, -delta)
             elif delta:
                 _add(Balance, account, delta)
-        for account in sorted(net):
-            if net[account]:
-                _add(MonthlyTotal, account, net[account], month=month,
-                     entries=sum(1 for leg in legs if leg.account == account))
-        txn = LedgerTransaction.objects.create(
-            kind=kind, org=org, year=year, memo=memo[:200], reason=reason, reverses=reverses,
-            disbursement=disbursement, created_by_id=actor_id,
-        )
+        for key in sorted(monthly, key=str):
+            amount, entries = monthly[key]
+            if amount or entries:
+                _add(MonthlyTotal, key[:5], amount, month=key[5], entries=entries)
+        transactions = LedgerTransaction.objects.bulk_create([
+            LedgerTransaction(kind=p.kind, org=p.org, year=p.year, memo=(p.memo or "")[:200], reason=p.reason,
+                              reverses=p.reverses, disbursement=p.disbursement, created_by_id=actor_id)
+            for p in postings
+        ])
         LedgerEntry.objects.bulk_create([
             LedgerEntry(transaction=txn, org_id=leg.org_id, source_id=leg.source_id, year=leg.year,
                         category=leg.category, bucket=leg.bucket, amount_fen=leg.amount_fen,
-                        household_id=leg.household_id, posted_on=on)
-            for leg in legs
-        ])
-    return txn
+                        household_id=leg.household_id, posted_on=p.on or today)
+            for p, txn in zip(postings, transactions, strict=True) for leg in p.legs
+        ], batch_size=1000)
+    return transactions
 
 
 def move(from_bucket: str, to_bucket: str, *, org_id: int, source_id: int, year: int, category: str,

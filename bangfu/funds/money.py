@@ -6,11 +6,14 @@ forms, the API and exports convert with these helpers only.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import cn2an
 
 FEN_PER_YUAN = 100
+_PLAIN_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
 class MoneyError(ValueError):
@@ -21,8 +24,17 @@ def to_fen(value) -> int:
     """Yuan (Decimal, int or text such as "1,234.50" or "１２３") to whole fen; more than 2 decimals is refused."""
     if isinstance(value, int):
         return value * FEN_PER_YUAN
-    text = str(value).strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
-    text = text.translate({0xFF10 + i: ord("0") + i for i in range(10)} | {0xFF0E: ord(".")})
+    text = str(value).strip().replace("¥", "").replace("￥", "").strip()
+    text = text.translate({0xFF10 + i: ord("0") + i for i in range(10)} | {0xFF0E: ord("."), 0xFF0C: ord(",")})
+    # Commas only as thousands separators ("1,234.50"; "1,50" is a typo, not 150 yuan).
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise MoneyError(text)
+        text = text.replace(",", "")
+    # Plain decimal notation with ASCII digits only: no exponents ("1e999999" would overflow or burn CPU),
+    # no NaN/Infinity, no other scripts' digits.
+    if not _PLAIN_DECIMAL.fullmatch(text) or len(text) > 20:
+        raise MoneyError(text)
     try:
         amount = Decimal(text)
     except InvalidOperation:

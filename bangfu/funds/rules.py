@@ -20,6 +20,8 @@ from bangfu.funds.money import format_yuan, yuan_of_decimal
 from bangfu.orgs.models import living_line
 from bangfu.registry.models import State
 
+MEDICAL_RECEIPT_KIND = "medical_receipts"  # the evidence code of out-of-pocket medical receipts
+
 
 @dataclass(frozen=True)
 class RuleBreach:
@@ -33,6 +35,13 @@ def _committed(household_id: int, year: int, *, exclude_pk=None, **filters):
     if exclude_pk:
         rows = rows.exclude(pk=exclude_pk)
     return rows.aggregate(total=Sum("amount_fen"), n=Count("id"))
+
+
+def _head(household):
+    cached = getattr(household, "_prefetched_objects_cache", {}).get("members")
+    if cached is not None:
+        return next((m for m in cached if m.is_head), None)
+    return household.members.filter(is_head=True).only("id", "name", "household_id", "is_head").first()
 
 
 def _line_fen(household, year: int) -> tuple[int | None, object]:
@@ -71,8 +80,8 @@ def check_payment(payment: Disbursement, *, policy: FundPolicy | None = None) ->
         ) % {"source": source.name, "category": payment.get_category_display(),
              "allowed": "、".join(source.allowed_category_labels) or "—"}, "source"))
 
-    # Real name: the head's own card.
-    head = household.head
+    # Real name: the head's own card (only the head's name is read: loading members decrypts every one).
+    head = _head(household)
     if not household.bank_account or not household.bank_account_last4:
         breaches.append(RuleBreach("no_bank_account", _(
             "The archive has no bank account; record the head's real-name card first.")))
@@ -127,14 +136,23 @@ def _cap_breaches(payment, policy, money) -> list[RuleBreach]:
                     "already has %(count)s in %(year)s."
                 ) % {"limit": limit, "count": done["n"], "year": year}))
     elif category == AidCategory.MEDICAL:
-        if payment.out_of_pocket_fen is None or payment.receipt_id is None:
+        receipt = payment.receipt
+        if payment.out_of_pocket_fen is None or receipt is None:
             breaches.append(RuleBreach("medical_receipt", _(
                 "Medical aid needs the out-of-pocket cost and its receipt."), "out_of_pocket"))
-        elif amount > payment.out_of_pocket_fen:
-            breaches.append(RuleBreach("cap_medical", _(
-                "Medical aid may not exceed the out-of-pocket cost of %(cost)s yuan on the receipt; this payment "
-                "is %(amount)s yuan."
-            ) % {"cost": money(payment.out_of_pocket_fen), "amount": money(amount)}, "amount"))
+        elif receipt.household_id != household.pk or receipt.kind != MEDICAL_RECEIPT_KIND:
+            breaches.append(RuleBreach("medical_receipt", _(
+                "The receipt must be a medical receipt filed in this household's archive."), "receipt"))
+        else:
+            # The cap is per receipt: every payment against the same receipt counts, whatever its item says.
+            already = (Disbursement.objects.filter(receipt_id=receipt.pk, state__in=COMMITTED_STATES)
+                       .exclude(pk=payment.pk).aggregate(total=Sum("amount_fen"))["total"] or 0)
+            if already + amount > payment.out_of_pocket_fen:
+                breaches.append(RuleBreach("cap_medical", _(
+                    "Medical aid may not exceed the out-of-pocket cost of %(cost)s yuan on the receipt; already "
+                    "paid or committed against it: %(already)s yuan; this payment is %(amount)s yuan."
+                ) % {"cost": money(payment.out_of_pocket_fen), "already": money(already), "amount": money(amount)},
+                    "amount"))
     elif category == AidCategory.SCHOOL:
         student = payment.student
         if student is None or student.household_id != household.pk or not student.is_student:

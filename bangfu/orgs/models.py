@@ -182,15 +182,13 @@ class LocalStandard(models.Model):
         """
         if isinstance(division, str):
             division = Division.objects.get(pk=division)
-        for code in division.lineage_codes():
-            row = (
-                cls.objects.filter(kind=kind, division_id=code, effective_from__lte=on)
-                .order_by("-effective_from")
-                .first()
-            )
-            if row is not None:
-                return row
-        return None
+        codes = division.lineage_codes()
+        # One query for the whole lineage; the most specific division with a row wins.
+        rows = cls.objects.filter(kind=kind, division_id__in=codes, effective_from__lte=on).order_by("-effective_from")
+        latest: dict[str, LocalStandard] = {}
+        for row in rows:
+            latest.setdefault(row.division_id, row)
+        return next((latest[code] for code in codes if code in latest), None)
 
 
 def living_line(division: Division | str, on: dt.date) -> LocalStandard | None:

@@ -6,13 +6,9 @@ from bangfu.audit.triggers import AppendOnlyTriggers
 
 
 def seed_sources(apps, schema_editor):
-    from bangfu.funds.models.sources import SEED_SOURCES
+    from bangfu.funds.models.sources import seed_sources
 
-    FundSource = apps.get_model("funds", "FundSource")
-    for order, (code, name, kind, categories) in enumerate(SEED_SOURCES, start=1):
-        FundSource.objects.get_or_create(
-            code=code, defaults={"name": name, "kind": kind, "allowed_categories": categories, "sort_order": order}
-        )
+    seed_sources(apps.get_model("funds", "FundSource"))
 
 
 class Migration(migrations.Migration):

@@ -44,8 +44,16 @@ class DisbursementQuerySet(ScopedQuerySet):
 
     def restrict(self, user, action: str = "view"):
         queryset = super().restrict(user, action)
-        if action in {"approve", "batch", "change"} and getattr(user, "kind", "") == "staff":
-            queryset = queryset.filter(org__path__startswith=user.scope_path or "\0")
+        if getattr(user, "kind", "") != "staff":
+            return queryset
+        paying = Q(org__path__startswith=user.scope_path or "\0")
+        if action in {"approve", "batch"}:
+            queryset = queryset.filter(paying)
+        elif action == "change":
+            # The creator may submit and withdraw their own payment until it is approved (a grassroots case
+            # worker's application paid by the county); after that only the paying union's subtree.
+            queryset = queryset.filter(paying | Q(created_by=user, state__in=[DisbursementState.DRAFT,
+                                                                             DisbursementState.SUBMITTED]))
         return queryset
 
     def restrict_for_worker(self, user, action):

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.accounts.roles import Role
 from bangfu.core.scoping import ScopedQuerySet
+
+# The national caps (DOMAIN.md §5): living aid ≤ 12 × the monthly line per household a year, school aid ≤ 10
+# months of basic living cost per student a year. Local rules may be stricter, never looser.
+STATUTORY_LIVING_MULTIPLE = 12
+STATUTORY_SCHOOL_MONTHS = 10
 
 
 class FundPolicy(models.Model):
@@ -24,9 +30,11 @@ class FundPolicy(models.Model):
     org = models.ForeignKey("orgs.Org", verbose_name=_("union"), on_delete=models.PROTECT, related_name="+")
     effective_from = models.DateField(_("effective from"))
     living_aid_line_multiple = models.PositiveSmallIntegerField(
-        _("living aid cap (× monthly line per household per year)"), default=12)
+        _("living aid cap (× monthly line per household per year)"), default=STATUTORY_LIVING_MULTIPLE,
+        validators=[MinValueValidator(1), MaxValueValidator(STATUTORY_LIVING_MULTIPLE)])
     school_aid_months = models.PositiveSmallIntegerField(
-        _("school aid cap (months of basic living cost per student per year)"), default=10)
+        _("school aid cap (months of basic living cost per student per year)"), default=STATUTORY_SCHOOL_MONTHS,
+        validators=[MinValueValidator(1), MaxValueValidator(STATUTORY_SCHOOL_MONTHS)])
     household_yearly_max_fen = models.BigIntegerField(
         _("yearly maximum per household (fen)"), null=True, blank=True,
         help_text=_("A local cap on all aid to one household in a year; empty for none."))
@@ -39,27 +47,52 @@ class FundPolicy(models.Model):
     illustrative = models.BooleanField(_("illustrative values"), default=False)
 
     objects = ScopedQuerySet.as_manager()
+    is_default = False  # True on the unsaved rules `in_force` returns when no union defines any
 
     class Meta:
         verbose_name = _("fund rules")
         verbose_name_plural = _("fund rules")
         ordering = ["org_id", "-effective_from"]
-        constraints = [models.UniqueConstraint(fields=["org", "effective_from"], name="fund_policy_per_date")]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "effective_from"], name="fund_policy_per_date"),
+            models.CheckConstraint(
+                condition=models.Q(living_aid_line_multiple__lte=12, school_aid_months__lte=10),
+                name="fund_policy_within_national_caps"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.org} {self.effective_from}"
 
     @classmethod
     def in_force(cls, org, on: dt.date) -> FundPolicy:
-        """The rules of the nearest org in `org`'s lineage that has any, on date `on`; else the defaults."""
+        """The rules that bind a payment of `org` on date `on`: the strictest of the rows in force of every
+        org in its lineage (a lower union may tighten its parents' rules, never loosen them), and never
+        looser than the national rules (`STATUTORY_*`). The nearest row supplies the label and source."""
         lineage = [org.path[:i] for i in range(len(org.path), 0, -org.steplen)]
         rows = list(cls.objects.filter(org__path__in=lineage, effective_from__lte=on)
                     .select_related("org").order_by("-effective_from"))
+        in_force = []  # the latest row of each org that has one, nearest org first
         for path in lineage:
-            for row in rows:
-                if row.org.path == path:
-                    return row
-        return cls(org=org, effective_from=dt.date(2000, 1, 1), source="platform default")
+            row = next((r for r in rows if r.org.path == path), None)
+            if row is not None:
+                in_force.append(row)
+        if not in_force:
+            default = cls(org=org, effective_from=dt.date(2000, 1, 1), source="platform default")
+            default.is_default = True
+            return default
+        nearest = in_force[0]
+        caps = [r.household_yearly_max_fen for r in in_force if r.household_yearly_max_fen is not None]
+        counts = [r.living_aid_payments_per_year for r in in_force if r.living_aid_payments_per_year is not None]
+        return cls(
+            org=nearest.org, effective_from=nearest.effective_from, source=nearest.source,
+            illustrative=any(r.illustrative for r in in_force),
+            living_aid_line_multiple=min([STATUTORY_LIVING_MULTIPLE] + [r.living_aid_line_multiple for r in in_force]),
+            school_aid_months=min([STATUTORY_SCHOOL_MONTHS] + [r.school_aid_months for r in in_force]),
+            household_yearly_max_fen=min(caps) if caps else None,
+            living_aid_payments_per_year=min(counts) if counts else None,
+            notice_required=any(r.notice_required for r in in_force),
+            notice_days=max(r.notice_days for r in in_force),
+        )
 
 
 class ApprovalRuleQuerySet(ScopedQuerySet):

@@ -76,3 +76,18 @@ SEED_SOURCES = [
     ("donation", "社会捐赠资金", FundSource.Kind.DONATION, STANDARD_CATEGORIES),
     ("interest", "专户利息", FundSource.Kind.INTEREST, ["living", "medical", "school"]),
 ]
+
+
+def seed_sources(model=None) -> int:
+    """Create the starting fund sources that are missing (idempotent); return how many were created.
+
+    Used by migration 0002 (with the historical model) and `load_fund_sources` (tests re-seed after a flush).
+    """
+    model = model or FundSource
+    created = 0
+    for order, (code, name, kind, categories) in enumerate(SEED_SOURCES, start=1):
+        _row, made = model.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind, "allowed_categories": categories, "sort_order": order}
+        )
+        created += made
+    return created

@@ -36,7 +36,13 @@ def record_budget(*, org, source: FundSource, year: int, category: str, amount_f
     """Money received by `org` for `year` from `source`, earmarked for `category`."""
     _check_source(source, category)
     _check_amount(amount_fen)
-    received_on = received_on or timezone.localdate()
+    today = timezone.localdate()
+    received_on = received_on or today
+    if received_on > today or received_on.year not in (year - 1, year):
+        raise FundsRefused([RuleBreach("received_on", _(
+            "A budget for %(year)s is received in %(year)s or at the end of the year before, and not in the "
+            "future."
+        ) % {"year": year}, "received_on")])
     with transaction.atomic():
         txn = ledger.post(
             TransactionKind.BUDGET,
@@ -103,9 +109,12 @@ def reverse_transaction(txn: LedgerTransaction, *, actor, reason: str) -> Ledger
         raise FundsRefused([RuleBreach("not_reversible", _(
             "Payments are corrected by cancelling them or by the bank's result, and corrections are not "
             "reversed again."))])
-    if LedgerTransaction.objects.filter(reverses=txn).exists():
-        raise FundsRefused([RuleBreach("already_reversed", _("This transaction was already reversed."))])
     with transaction.atomic():
+        # Lock the original (a row lock, not an update) so that two corrections at once cannot both pass the
+        # check below; the unique `reverses` column would otherwise stop the second with an error.
+        LedgerTransaction.objects.select_for_update().filter(pk=txn.pk).first()
+        if LedgerTransaction.objects.filter(reverses=txn).exists():
+            raise FundsRefused([RuleBreach("already_reversed", _("This transaction was already reversed."))])
         try:
             correction = ledger.post(TransactionKind.REVERSAL, ledger.reversal_legs(txn), org=txn.org, year=txn.year,
                                      memo=_("Reverses #%(number)s") % {"number": txn.pk}, reason=reason,

@@ -8,6 +8,7 @@ UPDATE (so two approvals cannot both spend the last yuan); if anything is refuse
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from bangfu import audit
 from bangfu.accounts.roles import Role
+from bangfu.core import context
 from bangfu.funds import ledger
 from bangfu.funds.models import (
     RESERVED_STATES,
@@ -30,7 +32,7 @@ from bangfu.funds.models import (
 from bangfu.funds.rules import RuleBreach, check_payment
 from bangfu.funds.services import FundsRefused
 from bangfu.funds.services.budgets import insufficient_breach
-from bangfu.registry.models import Household, record_event
+from bangfu.registry.models import Household, TimelineEvent, record_event
 
 State = DisbursementState
 
@@ -91,6 +93,10 @@ def submit_payment(payment: Disbursement, actor) -> Disbursement:
 
 def _submit(payment: Disbursement, actor) -> None:
     payment.route = route_for(payment.org, payment.amount_fen)
+    if not payment.route:
+        # A chain whose every step starts above this amount would leave the payment with nobody to decide it.
+        _refuse("no_route", _("The approval chain of %(union)s has no step for this amount; ask the fund manager "
+                              "to fix the chain.") % {"union": payment.org.name})
     payment.current_step = 0
     payment.state = State.SUBMITTED
     payment.submitted_at = timezone.now()
@@ -137,6 +143,12 @@ def approve_payment(payment: Disbursement, actor, *, decision: str = ApprovalDec
         ):
             _refuse("minutes", _("This amount needs a leadership decision: give the meeting date and the "
                                  "number of its minutes."), "minutes_ref")
+        if meeting_date is not None and not (
+            timezone.localtime(payment.created_at).date() <= meeting_date <= timezone.localdate()
+        ):
+            _refuse("meeting_date", _("The meeting must have been held between the application (%(created)s) "
+                                      "and today.") % {"created": timezone.localtime(payment.created_at).date()},
+                    "meeting_date")
         Approval.objects.create(
             disbursement=payment, step=payment.current_step + 1, role=step["role"], decision=decision,
             comment=comment, meeting_date=meeting_date, minutes_ref=minutes_ref, minutes=minutes, decided_by=actor,
@@ -209,33 +221,80 @@ def cancel_payment(payment: Disbursement, actor, *, reason: str) -> Disbursement
     return payment
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """The bank's answer for one payment: paid on a date with its reference, or failed with a reason."""
+
+    payment_id: int
+    paid: bool
+    on: dt.date | None = None
+    reference: str = ""
+    reason: str = ""
+
+
 def settle_payment(payment: Disbursement, *, paid: bool, actor, on: dt.date | None = None, reference: str = "",
                    reason: str = "") -> Disbursement:
-    """The bank's answer for one payment in an exported batch: paid (reserved → paid) or failed (→ available).
+    """The bank's answer for one payment in an exported batch (see `settle_many`)."""
+    settle_many([Settlement(payment.pk, paid, on, reference, reason)], actor=actor)
+    return Disbursement.objects.get(pk=payment.pk)
 
-    Called by the reconciliation of a result file inside its transaction.
+
+def settle_many(settlements: list[Settlement], *, actor) -> int:
+    """Record the bank's result for many payments at once: paid (reserved → paid) or failed (→ available).
+
+    Set-based so that a result file of thousands of rows settles in one short transaction: the payments are
+    locked and checked in one query, the ledger gets one transaction per payment through `ledger.post_many`
+    (each account moved by one statement), the payments are updated with `bulk_update` and their timeline
+    rows inserted in bulk. Refused as a whole if any payment is not waiting for the bank. Callers that want
+    a change-log record run this inside `audit.bulk_job` (the reconciliation does).
     """
-    payment = Disbursement.objects.select_for_update().get(pk=payment.pk)
-    if payment.state != State.IN_BATCH:
-        _refuse("state", _("Payment #%(number)s is not waiting for the bank (state: %(state)s).")
-                % {"number": payment.pk, "state": payment.get_state_display()})
-    to_bucket = Bucket.PAID if paid else Bucket.AVAILABLE
-    ledger.post(
-        TransactionKind.PAY if paid else TransactionKind.FAIL,
-        ledger.move(Bucket.RESERVED, to_bucket, org_id=payment.org_id, source_id=payment.source_id,
-                    year=payment.year, category=payment.category, amount_fen=payment.amount_fen,
-                    household_id=payment.household_id),
-        org=payment.org, year=payment.year, memo=reference or payment.item, reason=reason, disbursement=payment,
-        actor=actor, on=on,
-    )
-    payment.state = State.PAID if paid else State.FAILED
-    payment.paid_on = on if paid else None
-    payment.bank_reference = reference[:64]
-    payment.failure_reason = "" if paid else reason[:200]
-    payment.save(update_fields=["state", "paid_on", "bank_reference", "failure_reason", "updated_at"])
-    record_event(payment.household, "payment_paid" if paid else "payment_failed", actor=actor, payment=payment.pk,
-                 amount_fen=payment.amount_fen, reason=reason)
-    return payment
+    if not settlements:
+        return 0
+    today = timezone.localdate()
+    with transaction.atomic():
+        by_id = {s.payment_id: s for s in settlements}
+        payments = list(Disbursement.objects.select_for_update(of=("self",)).select_related("org")
+                        .filter(pk__in=by_id).order_by("pk"))
+        found = {p.pk for p in payments}
+        not_waiting = [p for p in payments if p.state != State.IN_BATCH] + [
+            Disbursement(pk=pk) for pk in sorted(set(by_id) - found)]
+        if not_waiting:
+            first = not_waiting[0]
+            _refuse("state", _("Payment #%(number)s is not waiting for the bank (state: %(state)s).")
+                    % {"number": first.pk, "state": first.get_state_display() if first.pk in found else "—"})
+        postings = []
+        for payment in payments:
+            result = by_id[payment.pk]
+            postings.append(ledger.Posting(
+                TransactionKind.PAY if result.paid else TransactionKind.FAIL,
+                ledger.move(Bucket.RESERVED, Bucket.PAID if result.paid else Bucket.AVAILABLE,
+                            org_id=payment.org_id, source_id=payment.source_id, year=payment.year,
+                            category=payment.category, amount_fen=payment.amount_fen,
+                            household_id=payment.household_id),
+                org=payment.org, year=payment.year, memo=result.reference or payment.item, reason=result.reason,
+                disbursement=payment, on=result.on or today,
+            ))
+        ledger.post_many(postings, actor=actor)
+        now = timezone.now()
+        for payment in payments:
+            result = by_id[payment.pk]
+            payment.state = State.PAID if result.paid else State.FAILED
+            payment.paid_on = (result.on or today) if result.paid else None
+            payment.bank_reference = result.reference[:64]
+            payment.failure_reason = "" if result.paid else result.reason[:200]
+            payment.updated_at = now
+        Disbursement.objects.bulk_update(
+            payments, ["state", "paid_on", "bank_reference", "failure_reason", "updated_at"], batch_size=500)
+        ctx = context.current()
+        actor_id = getattr(actor, "pk", None) if actor is not None else ctx.user_id
+        actor_org_id = getattr(actor, "org_id", None) if actor is not None else ctx.org_id
+        TimelineEvent.objects.bulk_create([
+            TimelineEvent(household_id=p.household_id, kind="payment_paid" if by_id[p.pk].paid else "payment_failed",
+                          reason=by_id[p.pk].reason, actor_id=actor_id, actor_org_id=actor_org_id,
+                          detail={"payment": p.pk, "amount_fen": p.amount_fen, "category": p.category})
+            for p in payments
+        ], batch_size=1000)
+    return len(payments)
 
 
 def approve_many(payments, actor, **decision) -> tuple[list[Disbursement], list[tuple[Disbursement, FundsRefused]]]:

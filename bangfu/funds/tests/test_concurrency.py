@@ -4,8 +4,6 @@ every writer, there is no race to lose there); CI runs the suite on PostgreSQL t
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 from django.db.models import Sum
@@ -16,6 +14,7 @@ from bangfu.funds.models import Balance, Bucket, Disbursement, DisbursementState
 from bangfu.funds.services import FundsRefused
 from bangfu.funds.services.payments import approve_payment
 from bangfu.funds.tests.factories import YEAR, approvers, fund, pay, payable_household, set_line, source
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,30 +24,6 @@ pytestmark = [
 CONCURRENT = 52
 COVERED = 17
 AMOUNT_YUAN = 1000
-
-
-def race(calls):
-    """Run the calls in threads released together by a barrier; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test looks at
-            results[index] = error
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_concurrent_final_approvals_spend_exactly_what_the_budget_covers(tree, grassroots_cadre):
@@ -65,7 +40,7 @@ def test_concurrent_final_approvals_spend_exactly_what_the_budget_covers(tree, g
     def final(pk):
         return lambda: approve_payment(Disbursement.objects.get(pk=pk), manager)
 
-    results = race([final(p.pk) for p in payments])
+    results = race(*[final(p.pk) for p in payments])
 
     succeeded = [r for r in results if isinstance(r, Disbursement)]
     refused = [r for r in results if isinstance(r, FundsRefused)]

@@ -310,6 +310,11 @@ def test_money_helpers(db):
         to_fen("1.005")
     with pytest.raises(ValueError):
         to_fen("abc")
+    assert to_fen("12,345.6") == 1234560 and to_fen("１，２３４") == 123400
+    for bad in ("1e5", "1E999999", "NaN", "Infinity", "1.2.3", "", "9" * 25, "1,50", "1,2,3", "٣"):
+        with pytest.raises(ValueError):
+            to_fen(bad)
+    assert to_fen("-5") == -500 and to_fen(".5") == 50
     assert capital_amount(1005_00) == "壹仟零伍元整"
     assert capital_amount(12345_60) == "壹万贰仟叁佰肆拾伍元陆角"
     assert AidCategory.LIVING in source("central").allowed_categories

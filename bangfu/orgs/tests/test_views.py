@@ -245,7 +245,7 @@ def test_home_and_navigation_follow_the_role(
     response = login(county_reviewer).get(reverse("core:home"))
     assert response.status_code == 200
     assert "天河区总工会" in response.content.decode()
-    assert _nav(response) == {"tree", "households", "api", "user"}
+    assert _nav(response) == {"tree", "households", "funds", "api", "user"}
     assert reverse("orgs:tree") in {a["url"] for a in response.context["actions"]}
     assert reverse("orgs:detail", args=[tree.county.pk]) in {a["url"] for a in response.context["actions"]}
 

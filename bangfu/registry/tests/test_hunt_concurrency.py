@@ -5,7 +5,6 @@ every writer: there is no race to lose there)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,35 +15,12 @@ from bangfu.registry.models import Household, Member, State, TimelineEvent
 from bangfu.registry.services import archive as archive_services
 from bangfu.registry.services import lifecycle as services
 from bangfu.registry.tests.factories import make_household
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="a race needs concurrent writers (PostgreSQL)"),
 ]
-
-
-def race(*calls):
-    """Run the calls in threads released together; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the outcome is what the test looks at
-            results[index] = error
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_the_same_transition_posted_twice_at_once_runs_once(tree, grassroots_cadre):
