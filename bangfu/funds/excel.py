@@ -202,7 +202,7 @@ def account_workbook(org, year: int, lines, totals: dict, problems: list[str], t
     workbook = Workbook(write_only=True)
     keys = [key for key, _label in ACCOUNT_COLUMNS]
     summary = Sheet(workbook, _("Summary"), title, subtitle, [
-        Col(_("Source"), "text", 24), Col(_("Category"), "text", 22),
+        Col(_("Source"), "text", 24), Col(_("Aid category"), "text", 22),
         *(Col(str(label)) for _k, label in ACCOUNT_COLUMNS)])
     for line in lines:
         summary.row([line.source.name if line.source else "", line.label, *(line.figures[k] for k in keys)])
@@ -212,7 +212,7 @@ def account_workbook(org, year: int, lines, totals: dict, problems: list[str], t
                                                                          "list": "; ".join(problems)})
     sheet = Sheet(workbook, _("Transactions"), title, subtitle, [
         Col(_("Posted on"), "date", 12), Col(_("Number"), "int", 10), Col(_("Kind"), "text", 22),
-        Col(_("Source"), "text", 22), Col(_("Category"), "text", 20), Col(_("Union or household"), "text", 24),
+        Col(_("Source"), "text", 22), Col(_("Aid category"), "text", 20), Col(_("Union or household"), "text", 24),
         Col(_("Memo"), "text", 28), Col(_("Available ±")), Col(_("Reserved ±")), Col(_("Paid")),
         Col(_("Available balance")), Col(_("Reserved balance"))])
     for row in transactions:

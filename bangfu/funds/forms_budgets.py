@@ -74,7 +74,7 @@ def _sources():
 class BudgetForm(BootstrapMixin, forms.Form):
     org = OrgChoiceField(queryset=None, label=_("Union that received it"))
     source = forms.ModelChoiceField(queryset=None, label=_("Source"))
-    category = forms.ChoiceField(choices=AidCategory.choices, label=_("Category"))
+    category = forms.ChoiceField(choices=AidCategory.choices, label=_("Aid category"))
     year = _year_field()
     amount = YuanField(label=_("Amount (yuan)"))
     document_ref = forms.CharField(label=_("Document number"), max_length=64, required=False,
@@ -106,7 +106,7 @@ class AllocationForm(BootstrapMixin, forms.Form):
 
     to_org = OrgChoiceField(queryset=None, label=_("To the lower union"))
     source = forms.ModelChoiceField(queryset=None, label=_("Source"))
-    category = forms.ChoiceField(choices=AidCategory.choices, label=_("Category"))
+    category = forms.ChoiceField(choices=AidCategory.choices, label=_("Aid category"))
     year = _year_field()
     amount = YuanField(label=_("Amount (yuan)"))
     document_ref = forms.CharField(label=_("Document number"), max_length=64, required=False)
@@ -142,7 +142,7 @@ class LedgerFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "")] + list(TransactionKind.choices), required=False, label=_("Kind"))
     source = forms.ModelChoiceField(queryset=None, required=False, label=_("Source"))
     category = forms.ChoiceField(choices=[("", "")] + list(AidCategory.choices), required=False,
-                                 label=_("Category"))
+                                 label=_("Aid category"))
     posted_from = forms.DateField(required=False, label=_("Posted from"),
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     posted_to = forms.DateField(required=False, label=_("Posted to"),

@@ -176,6 +176,7 @@ def _detail(request, campaign, *, posted=None, row_errors=None, errors=()):
         "by_state": by_state, "payment_count": sum(r["n"] for r in by_state),
         "payment_total": sum(r["total"] or 0 for r in by_state), "rows": rows,
         "rows_with_breaches": sum(1 for r in rows if r["breaches"] and r["open"]),
+        "open_rows": sum(1 for r in rows if r["open"]),
         "proposed_total": sum(r.get("amount_fen") or 0 for r in campaign.proposal or [] if not r.get("payment_id")),
         "row_errors": errors,
         "can_change": user.has_role_permission("funds.change_campaign"),

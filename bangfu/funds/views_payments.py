@@ -321,6 +321,9 @@ def _render_detail(request, pk, *, decision_form=None, cancel_form=None, refusal
     return render(request, "funds/payments/detail.html", {
         "payment": payment, "household": payment.household, "steps": steps, "planned_route": not payment.route,
         "may_decide": may_decide, "why_not": why_not,
+        # Whoever decides the last step reserves the money: show what the account holds.
+        "last_step_available": ledger.balance_of(payment.org_id, payment.source_id, payment.year, payment.category)
+        if may_decide and payment.current_step + 1 == len(payment.route) else None,
         "decision_form": decision_form or (DecisionForm(step=payment.next_step) if may_decide else None),
         "may_submit": _may_submit(user, payment),
         "may_cancel": may_cancel, "cancel_form": cancel_form or CancelForm(),

@@ -29,7 +29,7 @@ class Budget(AppendOnlyModel):
     source = models.ForeignKey("funds.FundSource", verbose_name=_("source"), on_delete=models.PROTECT,
                                related_name="+")
     year = models.PositiveSmallIntegerField(_("budget year"))
-    category = models.CharField(_("category"), max_length=16, choices=AidCategory.choices)
+    category = models.CharField(_("aid category"), max_length=16, choices=AidCategory.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     document_ref = models.CharField(_("document number"), max_length=64, blank=True,
                                     help_text=_("E.g. the number of the allocation notice (文号)."))
@@ -70,7 +70,7 @@ class Allocation(AppendOnlyModel):
     source = models.ForeignKey("funds.FundSource", verbose_name=_("source"), on_delete=models.PROTECT,
                                related_name="+")
     year = models.PositiveSmallIntegerField(_("budget year"))
-    category = models.CharField(_("category"), max_length=16, choices=AidCategory.choices)
+    category = models.CharField(_("aid category"), max_length=16, choices=AidCategory.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     document_ref = models.CharField(_("document number"), max_length=64, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)

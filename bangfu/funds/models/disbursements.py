@@ -82,7 +82,7 @@ class Disbursement(models.Model):
     source = models.ForeignKey("funds.FundSource", verbose_name=_("source"), on_delete=models.PROTECT,
                                related_name="+")
     year = models.PositiveSmallIntegerField(_("budget year"))
-    category = models.CharField(_("category"), max_length=16, choices=AidCategory.choices)
+    category = models.CharField(_("aid category"), max_length=16, choices=AidCategory.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     item = models.CharField(_("item"), max_length=100,
                             help_text=_("What is paid, e.g. 'hospital stay March 2026' or 'school year 2026'."))

@@ -108,7 +108,7 @@ class LedgerEntry(AppendOnlyModel):
         "funds.FundSource", verbose_name=_("source"), on_delete=models.PROTECT, related_name="+"
     )
     year = models.PositiveSmallIntegerField(_("budget year"))
-    category = models.CharField(_("category"), max_length=16, choices=AidCategory.choices)
+    category = models.CharField(_("aid category"), max_length=16, choices=AidCategory.choices)
     bucket = models.CharField(_("account"), max_length=16, choices=Bucket.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     household = models.ForeignKey(
@@ -146,7 +146,7 @@ class Balance(models.Model):
     source = models.ForeignKey("funds.FundSource", verbose_name=_("source"), on_delete=models.PROTECT,
                                related_name="+")
     year = models.PositiveSmallIntegerField(_("budget year"))
-    category = models.CharField(_("category"), max_length=16, choices=AidCategory.choices)
+    category = models.CharField(_("aid category"), max_length=16, choices=AidCategory.choices)
     bucket = models.CharField(_("account"), max_length=16, choices=Bucket.choices)
     amount_fen = models.BigIntegerField(_("amount (fen)"), default=0)
 
@@ -174,7 +174,7 @@ class MonthlyTotal(models.Model):
     source = models.ForeignKey("funds.FundSource", verbose_name=_("source"), on_delete=models.PROTECT,
                                related_name="+")
     year = models.PositiveSmallIntegerField(_("budget year"))
-    category = models.CharField(_("category"), max_length=16, choices=AidCategory.choices)
+    category = models.CharField(_("aid category"), max_length=16, choices=AidCategory.choices)
     bucket = models.CharField(_("account"), max_length=16, choices=Bucket.choices)
     month = models.DateField(_("month"))
     amount_fen = models.BigIntegerField(_("amount (fen)"), default=0)
