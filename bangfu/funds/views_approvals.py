@@ -16,6 +16,7 @@ from bangfu.funds.forms_payments import MAX_CHAIN_STEPS, BulkApproveForm, Notice
 from bangfu.funds.models import Approval, Disbursement, DisbursementState
 from bangfu.funds.services.payments import approve_many
 from bangfu.funds.views_payments import crumbs, org_options, role_label, staff_page
+from bangfu.registry.models import Consent, ConsentKind
 
 INBOX_PAGE_SIZE = 50
 
@@ -103,17 +104,23 @@ NOTICE_FIELDS = ("id", "category", "amount_fen", "payee_name", "notice_until", "
 def payment_notices(request):
     """Approved payments of one paying union whose public notice runs now or later (notice_until ≥ today).
 
-    Shows only what the notice board may show (DOMAIN.md §9): masked name, the household's union, category,
-    amount and the end of the notice. Meant to be printed: the read is audited as a print.
+    Shows only what the notice board may show (DOMAIN.md §9): masked name (with the household's consent to the
+    notice), the household's union, category, amount and the end of the notice. Meant to be printed: the read
+    is audited as a print.
     """
     user = request.user
     orgs = org_options(user).filter(is_active=True)
     form = NoticeFilterForm(request.GET or None, orgs=orgs, initial={"org": user.org})
     org = form.cleaned_data["org"] if form.is_bound and form.is_valid() else user.org
     today = timezone.localdate()
+    # The name (masked) is posted only for households that consented to the public notice (DOMAIN.md §9);
+    # the others appear with their union, category and amount only.
+    consented = Consent.objects.filter(household=OuterRef("household"), kind=ConsentKind.PUBLIC_NOTICE,
+                                       withdrawn_on=None, signed_on__lte=today)
     payments = list(Disbursement.objects.restrict(user, "view")
                     .filter(org=org, state=DisbursementState.APPROVED, notice_until__gte=today)
                     .select_related("household__org").only(*NOTICE_FIELDS)
+                    .annotate(name_may_show=Exists(consented))
                     .order_by("notice_until", "household__org__path", "id"))
     total = sum(p.amount_fen for p in payments)
     audit.log_access(request, "print", object_type="funds.disbursement", rows=len(payments), org=org.code,

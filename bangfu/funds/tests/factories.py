@@ -25,11 +25,19 @@ def set_line(division_id: str = "440100", amount: Decimal = LINE_YUAN, since=dt.
                                  source="test", illustrative=True)
 
 
-def payable_household(org, *, name: str = "张三", account: str = "6222020200112233445", **fields):
-    """An active archive with a real-name card of its head."""
+def payable_household(org, *, name: str = "张三", account: str = "6222020200112233445", notice_consent: bool = True,
+                      **fields):
+    """An active archive with a real-name card of its head (and, as an active archive normally has, the
+    household's consent to the public notice)."""
+    from bangfu.registry.models import Consent
+
     fields.setdefault("bank_name", "工商银行")
-    return make_household(org, name=name, bank_account=account, bank_account_last4=account[-4:],
-                          bank_account_holder=name, **fields)
+    household = make_household(org, name=name, bank_account=account, bank_account_last4=account[-4:],
+                               bank_account_holder=name, **fields)
+    if notice_consent:
+        Consent.objects.create(household=household, kind="public_notice", signed_on=dt.date(2020, 1, 1),
+                               signed_by_name=name, notice_content="masked name, category, amount")
+    return household
 
 
 def fund(org, yuan: int, actor, *, code: str = "central", category: str = "living", year: int = YEAR,

@@ -123,8 +123,14 @@ def test_inbox_query_count_does_not_grow_with_rows(money, signed_in, grassroots_
 
 def test_notice_list_shows_only_masked_facts_and_is_audited_as_print(money, people, signed_in, grassroots_cadre,
                                                                     county_reviewer, outsider):
+    from bangfu.registry.models import Consent
+
     household = payable_household(money.grassroots, name="欧阳明")
+    assert Consent.objects.filter(household=household, kind="public_notice").exists()
     noticed = approve_all(pay(money.county, household, 1234.5, grassroots_cadre), people)
+    # Approved too, but the household never agreed to the notice: its name is not posted.
+    approve_all(pay(money.county, payable_household(money.grassroots, name="司马光", account="6222020200112230001",
+                                                    notice_consent=False), 77, grassroots_cadre), people)
     waiting = pay(money.county, payable_household(money.grassroots, name="吴一"), 99, grassroots_cadre)
     assert noticed.notice_until >= dt.date.today()
     client = signed_in(county_reviewer)
@@ -132,6 +138,7 @@ def test_notice_list_shows_only_masked_facts_and_is_audited_as_print(money, peop
     assert "欧阳*" in page and "1,234.50" in page and money.grassroots.name in page
     assert "欧阳明" not in page and "3445" not in page and household.archive_number not in page
     assert "吴*" not in page  # not approved yet: not on the notice
+    assert "77.00" in page and "司马*" not in page  # no consent to the notice: amount only
     assert AccessLogEntry.objects.filter(action="print", user=county_reviewer).exists()
     # The grassroots union is not the paying union: its own notice is empty; the outsider's too.
     assert "欧阳*" not in text(signed_in(grassroots_cadre).get(reverse("funds:payment_notices")))
