@@ -347,9 +347,10 @@ def build_caches(first_txn: int) -> None:
             f"INSERT INTO funds_balance ({keys}, amount_fen) SELECT {keys}, SUM(amount_fen) "  # noqa: S608
             f"FROM funds_ledgerentry WHERE transaction_id >= %s GROUP BY {keys}", [first_txn])
         cursor.execute(
-            f"INSERT INTO funds_monthlytotal ({keys}, month, amount_fen, entry_count) "  # noqa: S608
-            f"SELECT {keys}, {month}, SUM(amount_fen), COUNT(*) FROM funds_ledgerentry WHERE transaction_id >= %s "
-            f"GROUP BY {keys}, {month}", [first_txn])
+            f"INSERT INTO funds_monthlytotal ({keys}, month, amount_fen, entry_count, credit_fen) "  # noqa: S608
+            f"SELECT {keys}, {month}, SUM(amount_fen), COUNT(*), "
+            f"SUM(CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END) FROM funds_ledgerentry "
+            f"WHERE transaction_id >= %s GROUP BY {keys}, {month}", [first_txn])
 
 
 # --- measuring ----------------------------------------------------------------------------------------------
@@ -416,7 +417,7 @@ def measure(args, info: dict, quiet: bool = False) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from bangfu.accounts.models import User, UserRole
-    from bangfu.funds.reports import Period, _bucket_sums, _returned, assemble, baseline_cells, usage_report
+    from bangfu.funds.reports import Period, _approved, _bucket_sums, assemble, baseline_cells, usage_report
     from bangfu.orgs.models import Org
 
     say = (lambda *a: None) if quiet else print
@@ -433,12 +434,12 @@ def measure(args, info: dict, quiet: bool = False) -> dict:
              ("one city, whole year", city, whole)]
     timed = {f"usage report ({label}), project's way": (lambda org=org, period=period: usage_report(user, org, period))
              for label, org, period in cases}
-    # Where the time goes: the cache sums (Balance / MonthlyTotal) and the entries of failed / released payments.
+    # Where the time goes: the cache sums (Balance / MonthlyTotal) and the approvals (money into `reserved`).
     for label, period in (("whole year", whole), ("months 4-6", quarter)):
         timed[f"  of which the cache sums (province, {label})"] = (
             lambda period=period: _bucket_sums(user, province, period, {}))
-        timed[f"  of which the failed / released entries (province, {label})"] = (
-            lambda period=period: _returned(user, province, period))
+        timed[f"  of which the approvals (province, {label})"] = (
+            lambda period=period: _approved(user, province, period, {}))
     medians = _timed_together(timed, args.reps, say_lines)
     for (label, org, period), name in zip(cases, timed, strict=False):
         results[label] = medians[name]

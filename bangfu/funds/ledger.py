@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from bangfu.core import context
@@ -87,7 +87,7 @@ def post_many(postings: list[Posting], *, actor=None) -> list[LedgerTransaction]
     """
     today = timezone.localdate()
     net: dict[tuple, int] = defaultdict(int)
-    monthly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    monthly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # net, entries, money in
     for posting in postings:
         legs = posting.legs
         if len(legs) < 2 or sum(leg.amount_fen for leg in legs) != 0 or any(leg.amount_fen == 0 for leg in legs):
@@ -97,6 +97,7 @@ def post_many(postings: list[Posting], *, actor=None) -> list[LedgerTransaction]
             net[leg.account] += leg.amount_fen
             monthly[(*leg.account, month)][0] += leg.amount_fen
             monthly[(*leg.account, month)][1] += 1
+            monthly[(*leg.account, month)][2] += max(leg.amount_fen, 0)
     ctx = context.current()
     actor_id = getattr(actor, "pk", None) if actor is not None else ctx.user_id
     with transaction.atomic():
@@ -107,9 +108,9 @@ def post_many(postings: list[Posting], *, actor=None) -> list[LedgerTransaction]
             elif delta:
                 _add(Balance, account, delta)
         for key in sorted(monthly, key=str):
-            amount, entries = monthly[key]
+            amount, entries, credit = monthly[key]
             if amount or entries:
-                _add(MonthlyTotal, key[:5], amount, month=key[5], entries=entries)
+                _add(MonthlyTotal, key[:5], amount, month=key[5], entries=entries, credit=credit)
         transactions = LedgerTransaction.objects.bulk_create([
             LedgerTransaction(kind=p.kind, org=p.org, year=p.year, memo=(p.memo or "")[:200], reason=p.reason,
                               reverses=p.reverses, disbursement=p.disbursement, created_by_id=actor_id)
@@ -144,15 +145,16 @@ def _take(account: tuple, amount: int) -> None:
         raise InsufficientFunds(account, held or 0, amount)
 
 
-def _add(model, account: tuple, delta: int, month: dt.date | None = None, entries: int = 0) -> None:
+def _add(model, account: tuple, delta: int, month: dt.date | None = None, entries: int = 0, credit: int = 0) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ["org_id", "source_id", "year", "category", "bucket"] + (["month"] if month else [])
     values = list(account) + ([month] if month else [])
     extra_columns, extra_values, extra_set = "", "", ""
     if month:
-        extra_columns, extra_values = ", entry_count", ", %s"
-        values.append(entries)
-        extra_set = f", entry_count = {table}.entry_count + excluded.entry_count"
+        extra_columns, extra_values = ", entry_count, credit_fen", ", %s, %s"
+        values.extend([entries, credit])
+        extra_set = (f", entry_count = {table}.entry_count + excluded.entry_count"
+                     f", credit_fen = {table}.credit_fen + excluded.credit_fen")
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}, amount_fen{extra_columns}) "  # noqa: S608 - names are ours
         f"VALUES ({', '.join(['%s'] * len(columns))}, %s{extra_values}) "
@@ -194,16 +196,19 @@ def verify() -> list[str]:
             problems.append(
                 f"balance {account}: ledger {from_entries.get(account, 0)}, cached {cached.get(account, 0)}")
     monthly_entries = {
-        tuple(row[k] for k in keys) + (row["posted_on__month"], row["posted_on__year"]): (row["total"], row["n"])
+        tuple(row[k] for k in keys) + (row["posted_on__month"], row["posted_on__year"]):
+            (row["total"], row["n"], row["credit"] or 0)
         for row in LedgerEntry.objects.values(*keys, "posted_on__year", "posted_on__month")
-        .annotate(total=Sum("amount_fen"), n=Count("id")).order_by()
+        .annotate(total=Sum("amount_fen"), n=Count("id"), credit=Sum("amount_fen", filter=Q(amount_fen__gt=0)))
+        .order_by()
     }
     monthly_cached = {
-        tuple(row[k] for k in keys) + (row["month"].month, row["month"].year): (row["amount_fen"], row["entry_count"])
-        for row in MonthlyTotal.objects.values(*keys, "month", "amount_fen", "entry_count")
+        tuple(row[k] for k in keys) + (row["month"].month, row["month"].year):
+            (row["amount_fen"], row["entry_count"], row["credit_fen"])
+        for row in MonthlyTotal.objects.values(*keys, "month", "amount_fen", "entry_count", "credit_fen")
     }
     for key in sorted(set(monthly_entries) | set(monthly_cached), key=str):
-        if monthly_entries.get(key, (0, 0)) != monthly_cached.get(key, (0, 0)):
+        if monthly_entries.get(key, (0, 0, 0)) != monthly_cached.get(key, (0, 0, 0)):
             problems.append(f"monthly total {key}: ledger {monthly_entries.get(key)}, cached {monthly_cached.get(key)}")
     unbalanced = (LedgerEntry.objects.values("transaction_id").annotate(total=Sum("amount_fen"))
                   .exclude(total=0).order_by().values_list("transaction_id", flat=True)[:20])

@@ -32,14 +32,12 @@ Each column, for a unit U (a set of orgs) and the period [P1, P2] (first day of 
                    the subtree is one unit: allocations inside it cancel, "received" is what came from
                    above X and "passed down" is 0.
 * paid           — Σ bucket `paid` in the period (paid only ever grows: payments are never reversed).
-* returned       — money of approved payments that went back to the available balance: failed at the bank
-                   (`fail`) or cancelled after approval (`release`). The monthly cache sums the reserved
-                   bucket net, so these two cannot be told apart from payments there: this one column is
-                   read from `LedgerEntry` joined to its transaction's kind (a small, selective set: only
-                   failed and released payments), see `_returned`.
 * approved       — money reserved by final approvals in the period (gross): the reserved bucket only gains
-                   on approval and only loses on payment, failure or release, so
-                   approved = Δreserved + paid + returned.
+                   on approval, so this is the month cache's `credit_fen` (money in) of bucket `reserved`,
+                   see `_approved`.
+* returned       — money of approved payments that went back to the available balance: failed at the bank
+                   (`fail`) or cancelled after approval (`release`). The reserved bucket only loses on
+                   payment, failure or release, so returned = approved − Δreserved − paid.
 * reserved_end   — Σ bucket `reserved` up to the end of m2: approved payments the bank has not paid yet.
 * available_end  — Σ bucket `available` up to the end of m2.
 
@@ -185,18 +183,19 @@ def _filters(source, category) -> dict:
 
 
 def cached_flows(user, org: Org, period: Period, *, source=None, category=None) -> dict[tuple, Flows]:
-    """{(unit path, source id, category): Flows} from the caches plus the returned money (three queries)."""
+    """{(unit path, source id, category): Flows} from the caches only (at most three grouped queries)."""
     sums = _bucket_sums(user, org, period, _filters(source, category))
-    returned = _returned(user, org, period, source=source, category=category)
+    approved = _approved(user, org, period, _filters(source, category))
     result = {}
-    for key in sums.keys() | returned.keys():
+    for key in sums.keys() | approved.keys():
         buckets = sums.get(key, {})
         head = {b: buckets.get(b, (0, 0))[0] for b in Bucket.values}
         flow = {b: buckets.get(b, (0, 0))[1] for b in Bucket.values}
-        back = returned.get(key, 0)
+        gross = approved.get(key, 0)
+        back = gross - flow[Bucket.RESERVED] - flow[Bucket.PAID]
         result[key] = Flows(
             opening=head[Bucket.AVAILABLE] + head[Bucket.RESERVED], budget=-flow[Bucket.SOURCE],
-            alloc_net=sum(flow.values()), approved=flow[Bucket.RESERVED] + flow[Bucket.PAID] + back,
+            alloc_net=sum(flow.values()), approved=gross,
             paid=flow[Bucket.PAID], returned=back, reserved_end=head[Bucket.RESERVED] + flow[Bucket.RESERVED],
             available_end=head[Bucket.AVAILABLE] + flow[Bucket.AVAILABLE],
         )
@@ -240,7 +239,7 @@ def _bucket_sums(user, org: Org, period: Period, filters: dict) -> dict[tuple, d
     return sums
 
 
-def _by_unit(queryset, org: Org, **sums: Q | None) -> list[tuple]:
+def _by_unit(queryset, org: Org, column: str = "amount_fen", **sums: Q | None) -> list[tuple]:
     """(unit, source id, category, bucket, *sums) of a cache queryset (restricted and filtered already).
 
     Aggregated in two steps in the database: per org and account first, then those groups per unit (the
@@ -248,7 +247,7 @@ def _by_unit(queryset, org: Org, **sums: Q | None) -> list[tuple]:
     number of groups and sort every row (spilling to disk): twice as slow at 1,000,000 ledger rows.
     """
     inner = (queryset.values("org_id", "source_id", "category", "bucket")
-             .annotate(**{name: Sum("amount_fen", filter=condition) for name, condition in sums.items()})
+             .annotate(**{name: Sum(column, filter=condition) for name, condition in sums.items()})
              .order_by())
     sql, params = inner.query.sql_with_params()
     quote = connection.ops.quote_name
@@ -261,23 +260,13 @@ def _by_unit(queryset, org: Org, **sums: Q | None) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _returned(user, org: Org, period: Period, *, source=None, category=None) -> dict[tuple, int]:
-    """{(unit, source id, category): fen} that failed at the bank or was released after approval.
-
-    Read from the entries of `fail` and `release` transactions only (the available-bucket leg), a small
-    share of the ledger; the posting date of the entry decides the period.
-    """
-    rows = (
-        LedgerEntry.objects.restrict(user, "view")
-        .filter(org__path__startswith=org.path, year=period.year, bucket=Bucket.AVAILABLE,
-                posted_on__gte=period.first_day, posted_on__lte=period.last_day,
-                transaction__kind__in=RETURN_KINDS, **_filters(source, category))
-        .annotate(unit=_unit(org))
-        .values("unit", "source_id", "category")
-        .annotate(returned=Sum("amount_fen"))
-        .order_by()
-    )
-    return {(r["unit"], r["source_id"], r["category"]): r["returned"] or 0 for r in rows}
+def _approved(user, org: Org, period: Period, filters: dict) -> dict[tuple, int]:
+    """{(unit, source id, category): fen} reserved by final approvals in the period (money into `reserved`)."""
+    months = (MonthlyTotal.objects.restrict(user, "view")
+              .filter(org__path__startswith=org.path, year=period.year, bucket=Bucket.RESERVED,
+                      month__gte=period.first_day, month__lte=period.last_month, **filters))
+    return {(unit, source_id, category): total or 0
+            for unit, source_id, category, _bucket, total in _by_unit(months, org, column="credit_fen", total=None)}
 
 
 # --- assembling the rows (plain Python over at most units × sources × categories cells) ---------------------

@@ -172,17 +172,19 @@ def reconcile(user, org, year: int) -> list[str]:
         if from_entries.get(key, 0) != cached.get(key, 0):
             problems.append(f"balance {key}: ledger {from_entries.get(key, 0)}, cached {cached.get(key, 0)}")
     monthly = {
-        (*(r[k] for k in keys), r["y"], r["m"]): (r["total"], r["n"])
+        (*(r[k] for k in keys), r["y"], r["m"]): (r["total"], r["n"], r["credit"] or 0)
         for r in entries.annotate(y=ExtractYear("posted_on"), m=ExtractMonth("posted_on")).values(*keys, "y", "m")
-        .annotate(total=Sum("amount_fen"), n=Count("id")).order_by()
+        .annotate(total=Sum("amount_fen"), n=Count("id"), credit=Sum("amount_fen", filter=Q(amount_fen__gt=0)))
+        .order_by()
     }
     monthly_cached = {
-        (*(r[k] for k in keys), r["month"].year, r["month"].month): (r["amount_fen"], r["entry_count"])
+        (*(r[k] for k in keys), r["month"].year, r["month"].month): (r["amount_fen"], r["entry_count"],
+                                                                     r["credit_fen"])
         for r in MonthlyTotal.objects.restrict(user, "view").filter(org=org, year=year)
-        .values(*keys, "month", "amount_fen", "entry_count")
+        .values(*keys, "month", "amount_fen", "entry_count", "credit_fen")
     }
     for key in sorted(set(monthly) | set(monthly_cached), key=str):
-        if monthly.get(key, (0, 0)) != monthly_cached.get(key, (0, 0)):
+        if monthly.get(key, (0, 0, 0)) != monthly_cached.get(key, (0, 0, 0)):
             problems.append(f"monthly total {key}: ledger {monthly.get(key)}, cached {monthly_cached.get(key)}")
     unbalanced = (LedgerEntry.objects.filter(transaction__in=entries.values("transaction_id"))
                   .values("transaction_id").annotate(total=Sum("amount_fen")).exclude(total=0).order_by()

@@ -178,6 +178,9 @@ class MonthlyTotal(models.Model):
     bucket = models.CharField(_("account"), max_length=16, choices=Bucket.choices)
     month = models.DateField(_("month"))
     amount_fen = models.BigIntegerField(_("amount (fen)"), default=0)
+    # The gross money that came into the account in the month (sum of the positive entries): with it, reports
+    # tell approvals from returns without reading the entries (the net sum alone cannot).
+    credit_fen = models.BigIntegerField(_("money in (fen)"), default=0)
     entry_count = models.PositiveIntegerField(_("entries"), default=0)
 
     objects = BalanceQuerySet.as_manager()
