@@ -179,18 +179,23 @@ def balance_of(org_id: int, source_id: int, year: int, category: str, bucket: st
                                   bucket=bucket).values_list("amount_fen", flat=True).first() or 0
 
 
-def verify() -> list[str]:
+def verify(entries=None, balances=None, monthly=None) -> list[str]:
     """Recompute balances and monthly totals from the entries; return every difference (empty: all agree).
 
-    Also checks that every transaction sums to zero. Set-based: three GROUP BY queries.
+    Also checks that every transaction sums to zero. Set-based: three GROUP BY queries. By default the whole
+    ledger; a report passes the (scoped) querysets of one union and year instead.
     """
+    whole = entries is None
+    entries = LedgerEntry.objects.all() if whole else entries
+    balances = Balance.objects.all() if balances is None else balances
+    monthly = MonthlyTotal.objects.all() if monthly is None else monthly
     problems: list[str] = []
     keys = ["org_id", "source_id", "year", "category", "bucket"]
     from_entries = {
         tuple(row[k] for k in keys): row["total"]
-        for row in LedgerEntry.objects.values(*keys).annotate(total=Sum("amount_fen")).order_by()
+        for row in entries.values(*keys).annotate(total=Sum("amount_fen")).order_by()
     }
-    cached = {tuple(row[k] for k in keys): row["amount_fen"] for row in Balance.objects.values(*keys, "amount_fen")}
+    cached = {tuple(row[k] for k in keys): row["amount_fen"] for row in balances.values(*keys, "amount_fen")}
     for account in sorted(set(from_entries) | set(cached), key=str):
         if from_entries.get(account, 0) != cached.get(account, 0):
             problems.append(
@@ -198,19 +203,21 @@ def verify() -> list[str]:
     monthly_entries = {
         tuple(row[k] for k in keys) + (row["posted_on__month"], row["posted_on__year"]):
             (row["total"], row["n"], row["credit"] or 0)
-        for row in LedgerEntry.objects.values(*keys, "posted_on__year", "posted_on__month")
+        for row in entries.values(*keys, "posted_on__year", "posted_on__month")
         .annotate(total=Sum("amount_fen"), n=Count("id"), credit=Sum("amount_fen", filter=Q(amount_fen__gt=0)))
         .order_by()
     }
     monthly_cached = {
         tuple(row[k] for k in keys) + (row["month"].month, row["month"].year):
             (row["amount_fen"], row["entry_count"], row["credit_fen"])
-        for row in MonthlyTotal.objects.values(*keys, "month", "amount_fen", "entry_count", "credit_fen")
+        for row in monthly.values(*keys, "month", "amount_fen", "entry_count", "credit_fen")
     }
     for key in sorted(set(monthly_entries) | set(monthly_cached), key=str):
         if monthly_entries.get(key, (0, 0, 0)) != monthly_cached.get(key, (0, 0, 0)):
             problems.append(f"monthly total {key}: ledger {monthly_entries.get(key)}, cached {monthly_cached.get(key)}")
-    unbalanced = (LedgerEntry.objects.values("transaction_id").annotate(total=Sum("amount_fen"))
+    legs = LedgerEntry.objects.all() if whole else LedgerEntry.objects.filter(
+        transaction__in=entries.values("transaction_id"))
+    unbalanced = (legs.values("transaction_id").annotate(total=Sum("amount_fen"))
                   .exclude(total=0).order_by().values_list("transaction_id", flat=True)[:20])
     problems.extend(f"transaction {pk} does not sum to zero" for pk in unbalanced)
     return problems

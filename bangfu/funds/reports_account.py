@@ -31,7 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
 
 from bangfu.funds.models import (
     AidCategory,
@@ -161,36 +160,13 @@ def account_summary(user, org, year: int, *, source=None, category=None,
 
 def reconcile(user, org, year: int) -> list[str]:
     """`ledger.verify` for one union and year: every difference found (empty: the ledger sums agree)."""
-    problems: list[str] = []
-    keys = ["source_id", "category", "bucket"]
-    entries = account_entries(user, org, year)
-    from_entries = {tuple(r[k] for k in keys): r["total"]
-                    for r in entries.values(*keys).annotate(total=Sum("amount_fen")).order_by()}
-    cached = {tuple(r[k] for k in keys): r["amount_fen"]
-              for r in Balance.objects.restrict(user, "view").filter(org=org, year=year).values(*keys, "amount_fen")}
-    for key in sorted(set(from_entries) | set(cached), key=str):
-        if from_entries.get(key, 0) != cached.get(key, 0):
-            problems.append(f"balance {key}: ledger {from_entries.get(key, 0)}, cached {cached.get(key, 0)}")
-    monthly = {
-        (*(r[k] for k in keys), r["y"], r["m"]): (r["total"], r["n"], r["credit"] or 0)
-        for r in entries.annotate(y=ExtractYear("posted_on"), m=ExtractMonth("posted_on")).values(*keys, "y", "m")
-        .annotate(total=Sum("amount_fen"), n=Count("id"), credit=Sum("amount_fen", filter=Q(amount_fen__gt=0)))
-        .order_by()
-    }
-    monthly_cached = {
-        (*(r[k] for k in keys), r["month"].year, r["month"].month): (r["amount_fen"], r["entry_count"],
-                                                                     r["credit_fen"])
-        for r in MonthlyTotal.objects.restrict(user, "view").filter(org=org, year=year)
-        .values(*keys, "month", "amount_fen", "entry_count", "credit_fen")
-    }
-    for key in sorted(set(monthly) | set(monthly_cached), key=str):
-        if monthly.get(key, (0, 0, 0)) != monthly_cached.get(key, (0, 0, 0)):
-            problems.append(f"monthly total {key}: ledger {monthly.get(key)}, cached {monthly_cached.get(key)}")
-    unbalanced = (LedgerEntry.objects.filter(transaction__in=entries.values("transaction_id"))
-                  .values("transaction_id").annotate(total=Sum("amount_fen")).exclude(total=0).order_by()
-                  .values_list("transaction_id", flat=True)[:20])
-    problems.extend(f"transaction {pk} does not sum to zero" for pk in unbalanced)
-    return problems
+    from bangfu.funds import ledger
+
+    return ledger.verify(
+        entries=account_entries(user, org, year),
+        balances=Balance.objects.restrict(user, "view").filter(org=org, year=year),
+        monthly=MonthlyTotal.objects.restrict(user, "view").filter(org=org, year=year),
+    )
 
 
 def _bucket_sums() -> dict:

@@ -1,8 +1,8 @@
 """The ledger (台账) pages: transactions with their entries, one transaction, and its correction.
 
-Who sees a transaction: the union whose action it was and its subtree (`LedgerTransaction.objects.restrict`),
-and also any union of the user's subtree that one of its entries touches (`LedgerEntry.objects.restrict`) —
-so a county sees the allocation its city sent it, like the allocations list does. Another union's
+Who sees a transaction: the union whose action it was and its subtree, and also any union of the user's
+subtree that one of its entries touches — so a county sees the allocation its city sent it, like the
+allocations list does (`LedgerTransaction.objects.restrict`, the same for the API). Another union's
 transaction answers 404. Correcting one (`reverse_transaction`) needs `funds.reverse_ledgertransaction`
 on the transaction itself, i.e. in the subtree of the union that made it.
 
@@ -35,12 +35,8 @@ COUNT_BOUND = 1000
 
 
 def scoped_transactions(user):
-    """Transactions this user may read: made by a union of their subtree, or touching one (see above)."""
-    if user.kind != "staff" or not user.scope_path or not user.has_role_permission("funds.view_ledgertransaction"):
-        # (checked first: OR-ing an empty restrict() with another queryset would drop the restriction)
-        return LedgerTransaction.objects.none()
-    touched = LedgerEntry.objects.restrict(user).filter(transaction=OuterRef("pk"))
-    return LedgerTransaction.objects.restrict(user) | LedgerTransaction.objects.filter(Exists(touched))
+    """Transactions this user may read (see the module docstring)."""
+    return LedgerTransaction.objects.restrict(user, "view")
 
 
 def _entries():

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.audit.models import AppendOnlyModel, AppendOnlyQuerySetMixin
-from bangfu.core.scoping import ScopedQuerySet
+from bangfu.core.scoping import ScopedQuerySet, permission_name
 from bangfu.funds.models.sources import AidCategory
 
 
@@ -54,6 +54,19 @@ class LedgerQuerySet(AppendOnlyQuerySetMixin, ScopedQuerySet):
 
 class LedgerManager(models.Manager.from_queryset(LedgerQuerySet)):
     pass
+
+
+class LedgerTransactionQuerySet(LedgerQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """Reading: a transaction made by a union of the user's subtree, or one that moved money of such a
+        union (a county reads the allocation its city sent it). Other actions (reversal): only the former."""
+        queryset = super().restrict(user, action)
+        if action != "view" or getattr(user, "kind", "") != "staff" or not user.scope_path:
+            return queryset
+        if not user.has_role_permission(permission_name(self.model, action)):
+            return queryset  # already empty
+        touched = LedgerEntry.objects.filter(transaction=OuterRef("pk"), org__path__startswith=user.scope_path)
+        return self.filter(Q(org__path__startswith=user.scope_path) | Exists(touched))
 
 
 class LedgerTransaction(AppendOnlyModel):
@@ -83,7 +96,7 @@ class LedgerTransaction(AppendOnlyModel):
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
 
-    objects = LedgerManager()
+    objects = models.Manager.from_queryset(LedgerTransactionQuerySet)()
 
     class Meta:
         verbose_name = _("ledger transaction")

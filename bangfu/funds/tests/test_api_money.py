@@ -208,6 +208,12 @@ def test_allocations_are_seen_from_both_ends(tree, city_fund_manager):
     client = token_client(cadre)
     assert [a["id"] for a in client.get("/api/v1/fund-allocations/").json()["results"]] == [allocation.pk]
     assert client.get(f"/api/v1/fund-allocations/{allocation.pk}/").status_code == 200
+    # The ledger transaction of the allocation too (it moved the grassroots union's money), as on the pages;
+    # but correcting it stays with the county that made it.
+    fm = token_client(tree.user("fm-grass", tree.grassroots, Role.FUND_MANAGER))
+    assert fm.get(f"/api/v1/fund-transactions/{allocation.transaction_id}/").status_code == 200
+    assert fm.post(f"/api/v1/fund-transactions/{allocation.transaction_id}/reverse/",
+                   {"reason": "x"}, format="json").status_code == 404
 
 
 def test_fund_sources(tree, grassroots_cadre, worker_user):
