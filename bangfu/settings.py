@@ -65,6 +65,12 @@ INSTALLED_APPS = [
     "bangfu.workdays",
     "bangfu.registry",
     "bangfu.funds",
+    "bangfu.notifications",
+    "bangfu.plans",
+    "bangfu.helpers",
+    "bangfu.rights",
+    "bangfu.care",
+    "bangfu.worklist",
     "bangfu.api",
 ]
 
@@ -302,7 +308,15 @@ LOGGING = {
 BANGFU = {
     "DEMO_MODE": DEMO_MODE,
     "PLATFORM_NAME": _("Bangfu · Help for workers in hardship"),
+    # Prefix of links in e-mailed notices (e.g. https://bangfu.example.org); empty: paths only.
+    "BASE_URL": env_str("BANGFU_BASE_URL", ""),
 }
+# Text messages (bangfu.notifications.sms): the backend class; the console one prints them.
+BANGFU_SMS_BACKEND = env_str("BANGFU_SMS_BACKEND", "bangfu.notifications.sms.ConsoleSmsBackend")
+# Helping households (DOMAIN.md §4, §8): hours a crisis case may wait for a counsellor before it is escalated
+# one level up, and how many days ahead a measure counts as "due" on the work lists.
+CARE_CRISIS_RESPONSE_HOURS = env_int("BANGFU_CRISIS_RESPONSE_HOURS", 24)
+PLANS_DUE_SOON_DAYS = env_int("BANGFU_MEASURES_DUE_SOON_DAYS", 7)
 # Lifecycle of hardship archives (DOMAIN.md §3): every number is a setting (bangfu.registry.lifecycle).
 REGISTRY_NOTICE_DAYS = env_int("BANGFU_NOTICE_DAYS", 7)  # public notice, calendar days
 REGISTRY_REFUSAL_NOTIFY_WORKING_DAYS = env_int("BANGFU_REFUSAL_NOTIFY_DAYS", 3)

@@ -10,6 +10,12 @@ urlpatterns = [
     path("audit/", include("bangfu.audit.urls")),
     path("households/", include("bangfu.registry.urls")),
     path("funds/", include("bangfu.funds.urls")),
+    path("plans/", include("bangfu.plans.urls")),
+    path("helpers/", include("bangfu.helpers.urls")),
+    path("rights/", include("bangfu.rights.urls")),
+    path("care/", include("bangfu.care.urls")),
+    path("notifications/", include("bangfu.notifications.urls")),
+    path("work/", include("bangfu.worklist.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -82,6 +82,32 @@ _FUNDS_MANAGE = _FUNDS_APPLY | _FUNDS_APPROVE | {
     "funds.add_approvalrule", "funds.change_approvalrule", "funds.delete_approvalrule", "funds.export_report",
 }
 
+# Helping each household (bangfu.plans, bangfu.helpers, bangfu.rights): plans, measures, the engine's proposals,
+# responsible helpers, visits and rights cases. Reading them, and knowing (only) that a care plan exists:
+_HELP_READ = {
+    "plans.view_plan", "plans.view_measure", "plans.view_recommendation", "plans.view_recommendationrule",
+    "helpers.view_helperassignment", "helpers.view_visitfrequency", "helpers.view_visit",
+    "rights.view_rightscase",
+}
+# Case workers plan, decide proposals, assign and hand over helpers, record visits and rights cases.
+_HELP_EDIT = _HELP_READ | {
+    "plans.add_plan", "plans.change_plan", "plans.recommend_plan", "plans.change_recommendation",
+    "plans.add_measure", "plans.change_measure",
+    "helpers.add_helperassignment", "helpers.change_helperassignment", "helpers.add_visit",
+    "rights.add_rightscase", "rights.change_rightscase",
+}
+# Setting how often each kind of helper visits, for the user's union and its subtree.
+_VISIT_RULES = {"helpers.add_visitfrequency", "helpers.change_visitfrequency", "helpers.delete_visitfrequency"}
+# Mental-health care (bangfu.care): health data, counsellors only (DOMAIN.md §8, §9).
+_CARE = {
+    "care.view_careplan", "care.add_careplan", "care.change_careplan",
+    "care.view_counsellingsession", "care.add_counsellingsession",
+    "care.view_groupactivity", "care.add_groupactivity", "care.change_groupactivity",
+    "care.view_screening", "care.add_screening",
+    "care.view_crisiscase", "care.change_crisiscase", "care.acknowledge_crisiscase",
+}
+_KNOW_CARE = {"care.know_careplan"}
+
 # Least privilege: each role gets exactly what its work needs. Later issues add their permissions here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
@@ -96,21 +122,31 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                       # The registry's code lists (switched off, never deleted).
                       "registry.view_codeitem", "registry.add_codeitem", "registry.change_codeitem",
                       # Fund sources and the categories each may pay.
-                      "funds.view_fundsource", "funds.add_fundsource", "funds.change_fundsource"}
+                      "funds.view_fundsource", "funds.add_fundsource", "funds.change_fundsource",
+                      # The recommendation engine's rules (every edit is a new version).
+                      "plans.view_recommendationrule", "plans.add_recommendationrule",
+                      "plans.change_recommendationrule"}
     ),
     # The security admin reaches users through the tree (orgs.view_org), unlocks them and resets 2FA.
     Role.SECURITY_ADMIN: frozenset(
         _VIEW_TREE | {"accounts.view_user", "accounts.unlock_user", "accounts.reset_2fa_user"}
     ),
     Role.AUDIT_ADMIN: frozenset({"audit.view_changelogentry", "audit.view_accesslogentry"}),
-    Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT | _FUNDS_APPLY),
-    Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW | _FUNDS_APPROVE),
-    Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ | _FUNDS_MANAGE),
-    Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ | _FUNDS_APPROVE),
+    Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT | _FUNDS_APPLY | _HELP_EDIT | _KNOW_CARE),
+    Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW | _FUNDS_APPROVE | _HELP_EDIT | _VISIT_RULES | _KNOW_CARE),
+    Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ | _FUNDS_MANAGE | _HELP_READ),
+    Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ | _FUNDS_APPROVE | _HELP_READ
+                               | _VISIT_RULES | _KNOW_CARE),
     # Counsellors also see the health parts of the need score (checked with this capability).
-    Role.COUNSELLOR: frozenset(_VIEW_TREE | _REGISTRY_READ | {"registry.view_health_score"}),
+    Role.COUNSELLOR: frozenset(_VIEW_TREE | _REGISTRY_READ | {"registry.view_health_score"} | _HELP_READ
+                               | {"helpers.add_visit"} | _CARE | _KNOW_CARE),
+    # Helpers visit the households they are responsible for and update the measures they own; they are told
+    # that an urgent contact is due, never why (no care permission at all).
     Role.HELPER: frozenset(_VIEW_TREE | {"registry.view_household", "registry.view_member",
-                                         "registry.view_householdcause", "registry.view_timelineevent"}),
+                                         "registry.view_householdcause", "registry.view_timelineevent",
+                                         "plans.view_plan", "plans.view_measure", "plans.change_measure",
+                                         "helpers.view_helperassignment", "helpers.view_visit", "helpers.add_visit",
+                                         "helpers.view_visitfrequency"}),
     Role.PROVIDER: frozenset(),
     # A worker sees their own household only (HouseholdQuerySet.restrict_for_worker).
     # The decisions about it (opinions, notice, closure, appeals) are theirs to read; objections are not.
@@ -121,7 +157,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                             # the explanation of their own category (not the need score: staff only)
                             "registry.view_classification",
                             # the payments to their own household
-                            "funds.view_disbursement"}),
+                            "funds.view_disbursement",
+                            # the plan of help for their household and its measures
+                            "plans.view_plan", "plans.view_measure"}),
 }
 
 

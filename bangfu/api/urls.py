@@ -6,10 +6,15 @@ from rest_framework.routers import DefaultRouter
 
 from bangfu.api.auth_views import NotFoundView, TokenView
 from bangfu.api.orgs import DivisionViewSet, LocalStandardViewSet, OrgViewSet
+from bangfu.care.api import register as register_care
 from bangfu.funds.api import register as register_funds
+from bangfu.helpers.api import register as register_helpers
+from bangfu.notifications.api import register as register_notifications
+from bangfu.plans.api import register as register_plans
 from bangfu.registry.api.views import AttachmentViewSet, HouseholdViewSet, MemberViewSet
 from bangfu.registry.api_eligibility import EligibilityCheckView
 from bangfu.registry.api_transitions import HouseholdTransitionsView
+from bangfu.rights.api import register as register_rights
 
 app_name = "api"
 
@@ -21,6 +26,11 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("members", MemberViewSet, basename="member")
 router.register("attachments", AttachmentViewSet, basename="attachment")
 register_funds(router)  # fund-sources, fund-budgets, ..., payments, payment-batches (bangfu/funds/api/)
+register_plans(router)  # plans, measures, recommendations
+register_helpers(router)  # helper-assignments, visits
+register_rights(router)  # rights-cases
+register_care(router)  # care records: counsellors only
+register_notifications(router)  # the user's own notifications
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

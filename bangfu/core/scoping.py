@@ -49,6 +49,14 @@ class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
     pass
 
 
+class ReferenceQuerySet(ScopedQuerySet):
+    """National reference data that belongs to no union (rules as data, code lists): staff holding the
+    permission read every row; workers and providers none. Declare `scope_org_path = None`."""
+
+    def restrict_to_subtree(self, user):
+        return self.all() if user.scope_path else self.none()
+
+
 def permission_name(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 

@@ -51,4 +51,4 @@ def register() -> None:
 
     register_panel(panel_context, "funds/panel_payments.html")
     for kind, label in TIMELINE_KINDS.items():
-        register_kind(kind, label, describe=_describe, needs="funds.view_disbursement")
+        register_kind(kind, label, describe=_describe, needs="funds.view_disbursement", group="payments")

@@ -69,14 +69,48 @@ KIND_LABELS = {
 _EXTRA_DESCRIBERS: dict = {}
 SUMMARY_PERMISSIONS: dict[str, str] = {}
 
+# The groups the timeline page filters by. Kinds of this module are "archive" (edits and restructuring) or
+# "lifecycle" (the transition table); other apps name their group when they register a kind.
+GROUP_LABELS = {
+    "archive": _("Archive"),
+    "lifecycle": _("Application and decisions"),
+    "plan": _("Plan and measures"),
+    "helpers": _("Helpers and visits"),
+    "rights": _("Rights protection"),
+    "payments": _("Payments"),
+    "findings": _("Cross-check findings"),
+}
+_ARCHIVE_KINDS = {
+    "created", "household_updated", "member_added", "member_updated", "member_removed", "causes_set",
+    "incomes_set", "expense_added", "expense_removed", "assets_set", "attachment_added", "consent_recorded",
+    "reclassified", "split_created", "reentry_created", "merged", "transferred",
+}
+KIND_GROUPS: dict[str, str] = {}
 
-def register_kind(kind: str, label, *, describe=None, needs: str = "") -> None:
-    """Let another app write timeline rows of `kind` with a label, a describer and a reading permission."""
+
+def register_kind(kind: str, label, *, describe=None, needs: str = "", group: str = "") -> None:
+    """Let another app write timeline rows of `kind` with a label, a describer, a reading permission and the
+    group the timeline page files it under (a key of `GROUP_LABELS`)."""
     KIND_LABELS[kind] = label
     if describe is not None:
         _EXTRA_DESCRIBERS[kind] = describe
     if needs:
         SUMMARY_PERMISSIONS[kind] = needs
+    if group:
+        if group not in GROUP_LABELS:
+            raise ValueError(f"unknown timeline group {group!r}")
+        KIND_GROUPS[kind] = group
+
+
+def group_of(kind: str) -> str:
+    """The timeline group of a kind: registered, else archive edits, else the lifecycle."""
+    return KIND_GROUPS.get(kind) or ("archive" if kind in _ARCHIVE_KINDS else "lifecycle")
+
+
+def kinds_in_group(group: str) -> set[str]:
+    """Every kind known to be in `group` (for filtering rows in SQL)."""
+    known = set(KIND_LABELS) | set(KIND_GROUPS)
+    return {kind for kind in known if group_of(kind) == group}
 
 
 # Household fields named in a "household_updated" row beyond which the row only says how many changed.
