@@ -272,6 +272,16 @@ SPECTACULAR_SETTINGS = {
         "DivisionLevelEnum": "bangfu.orgs.models.Division.Level",
         "LocalStandardKindEnum": "bangfu.orgs.models.LocalStandard.Kind",
         "AidCategoryEnum": "bangfu.funds.models.AidCategory",  # funds API; households have a "category" too
+        # rights-cases API (bangfu/rights/api.py): orgs and others have a "kind" and a "state" too
+        "RightsCaseKindEnum": "bangfu.rights.models.CaseKind",
+        "RightsCaseStateEnum": "bangfu.rights.models.CaseState",
+        # plans API (bangfu/plans/api.py): measures and proposals have a "kind", "state" and "decision" too
+        "MeasureKindEnum": "bangfu.plans.models.MeasureKind",
+        "MeasureStateEnum": "bangfu.plans.models.MeasureState",
+        "RecommendationDecisionEnum": "bangfu.plans.models.RecommendationDecision",
+        "DecisionEnum": "bangfu.funds.models.ApprovalDecision",  # keeps the funds API's name for its decisions
+        # care API (bangfu/care/api.py): counselling sessions have a "kind" too
+        "CounsellingSessionKindEnum": "bangfu.care.models.SessionKind",
     },
 }
 

@@ -82,6 +82,9 @@ class Route:
 USER_ROLES = (Role.CASE_WORKER, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.LEADERSHIP)
 AUDIT_ROLES = (Role.CASE_WORKER, Role.AUDIT_ADMIN)
 FUND_API_ROLES = (Role.CASE_WORKER, Role.REVIEWER, Role.FUND_MANAGER, Role.LEADERSHIP)
+CARE_ROLES = (Role.CASE_WORKER, Role.COUNSELLOR)
+RIGHTS_ROLES = (Role.CASE_WORKER, Role.FUND_MANAGER, Role.LEADERSHIP)
+WORK_ROLES = (Role.CASE_WORKER, Role.HELPER, Role.COUNSELLOR, Role.REVIEWER, Role.FUND_MANAGER, Role.LEADERSHIP)
 
 ROUTES: dict[str, Route] = {
     # core
@@ -113,6 +116,7 @@ ROUTES: dict[str, Route] = {
     # registry (hardship archives)
     "registry:detail": Route(OBJECT, lambda w: {"pk": w.household.pk}),
     "registry:print": Route(OBJECT, lambda w: {"pk": w.household.pk, "form": "card"}),
+    "registry:timeline": Route(OBJECT, lambda w: {"pk": w.household.pk}),  # bangfu/registry/views_timeline.py
     # bulk re-classification review (bangfu/registry/urls_classification.py)
     "registry:reclassification-list": Route(LIST, roles=(Role.CASE_WORKER, Role.REVIEWER), control=Role.REVIEWER),
     "registry:reclassification-detail": Route(
@@ -249,6 +253,109 @@ ROUTES: dict[str, Route] = {
     "api:fundreport-usage": Route(LIST, roles=FUND_API_ROLES),
     "api:fundreport-account": Route(LIST, roles=FUND_API_ROLES),
     "api:fundreport-households": Route(LIST, roles=FUND_API_ROLES, control=None),  # the world pays nobody yet
+    # work lists (bangfu/worklist/): the user's own work, scoped section by section. w.household (active, no
+    # helper) is on the grassroots case worker's "households without a helper"; the API gives counts only.
+    "worklist:home": Route(LIST, roles=WORK_ROLES),
+    "worklist:list": Route(LIST, lambda w: {"section": "unassigned"}, roles=(Role.CASE_WORKER, Role.REVIEWER)),
+    "api:my-work-list": Route(LIST, roles=WORK_ROLES, control=None),
+    # rights cases (bangfu/rights/): w.rights_case is an open case of w.household; close/reopen are POST only
+    "rights:list": Route(LIST, roles=RIGHTS_ROLES),
+    "rights:household": Route(OBJECT, lambda w: {"household_pk": w.household.pk}, RIGHTS_ROLES),
+    "rights:detail": Route(OBJECT, lambda w: {"pk": w.rights_case.pk}, RIGHTS_ROLES),
+    "rights:edit": Route(OBJECT, lambda w: {"pk": w.rights_case.pk}),
+    "rights:close": Route(OBJECT, lambda w: {"pk": w.rights_case.pk}),
+    "rights:reopen": Route(OBJECT, lambda w: {"pk": w.rights_case.pk}),
+    "api:rightscase-list": Route(LIST, roles=RIGHTS_ROLES),
+    "api:rightscase-detail": Route(OBJECT, lambda w: {"pk": w.rights_case.pk}, RIGHTS_ROLES),
+    "api:rightscase-close": Route(OBJECT, lambda w: {"pk": w.rights_case.pk}),
+    "api:rightscase-reopen": Route(OBJECT, lambda w: {"pk": w.rights_case.pk}),
+    # notifications (bangfu/notifications/): personal. w.notice is a notice to the grassroots case worker (the
+    # control persona), so the inbox and the list prove they show the recipient's own notices and nobody else's.
+    "notifications:inbox": Route(LIST),
+    "notifications:mark_all_read": Route(OWN_ACCOUNT),  # POST marks the user's own; GET redirects to the inbox
+    "notifications:preferences": Route(OWN_ACCOUNT),  # idem
+    "notifications:open": Route(OBJECT, lambda w: {"pk": w.notice.pk}),  # POST only
+    "notifications:mark_read": Route(OBJECT, lambda w: {"pk": w.notice.pk}),  # POST only
+    "api:notification-list": Route(LIST),
+    "api:notification-detail": Route(OBJECT, lambda w: {"pk": w.notice.pk}),
+    "api:notification-mark-read": Route(OBJECT, lambda w: {"pk": w.notice.pk}),
+    "api:notification-preferences": Route(OWN_ACCOUNT),
+    # POST only, on the caller's own notices and nothing else: the outsider's POST marks its own (none) read.
+    "api:notification-mark-all-read": Route(COMPUTE, body=lambda w: {}),
+    # responsible helpers and visits (bangfu/helpers/): w.household has no helper (it is on "without a helper");
+    # w.helped_household has w.member (a helper of the grassroots union) with an overdue visit and a photo.
+    "helpers:workload": Route(LIST),  # lists w.member with the counts
+    "helpers:mine": Route(OWN_ACCOUNT),  # redirects to the user's own helper page
+    "helpers:helper": Route(OBJECT, lambda w: {"pk": w.member.pk}),
+    "helpers:without": Route(LIST),
+    "helpers:overdue": Route(LIST),
+    "helpers:frequencies": Route(LIST, roles=(Role.CASE_WORKER, Role.REVIEWER)),  # w.visit_frequency in force
+    "helpers:frequency_remove": Route(OBJECT, lambda w: {"pk": w.visit_frequency.pk}, (Role.CASE_WORKER,
+                                      Role.REVIEWER), Role.REVIEWER),  # POST only: GET is 405
+    "helpers:assign": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "helpers:hand_over": Route(OBJECT, lambda w: {"pk": w.helped_household.pk}),
+    "helpers:end": Route(OBJECT, lambda w: {"pk": w.helped_household.pk}),
+    "helpers:visits": Route(OBJECT, lambda w: {"pk": w.helped_household.pk}),
+    "helpers:visit_new": Route(OBJECT, lambda w: {"pk": w.helped_household.pk}),
+    "helpers:visit_photo": Route(OBJECT, lambda w: {"pk": w.visit.pk}),
+    "api:helperassignment-list": Route(LIST),
+    "api:helperassignment-detail": Route(OBJECT, lambda w: {"pk": w.helper_assignment.pk}),
+    "api:helperassignment-hand-over": Route(OBJECT, lambda w: {"pk": w.helper_assignment.pk}),
+    "api:helperassignment-end": Route(OBJECT, lambda w: {"pk": w.helper_assignment.pk}),
+    "api:visit-list": Route(LIST),
+    "api:visit-detail": Route(OBJECT, lambda w: {"pk": w.visit.pk}),
+    # mental-health care (bangfu/care/): counsellors only; a case worker gets 404 (or an empty API list), a
+    # counsellor of the sibling union sees nothing of the grassroots union. w.screening (PHQ-9, item 9 positive)
+    # opened w.crisis_case; w.household also has w.care_plan, w.counselling_session and is in w.group_activity.
+    "care:crises": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),
+    "care:crisis_detail": Route(OBJECT, lambda w: {"pk": w.crisis_case.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:crisis_acknowledge": Route(OBJECT, lambda w: {"pk": w.crisis_case.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:crisis_close": Route(OBJECT, lambda w: {"pk": w.crisis_case.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:household": Route(OBJECT, lambda w: {"pk": w.household.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:plan_edit": Route(OBJECT, lambda w: {"pk": w.household.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:plan_close": Route(OBJECT, lambda w: {"pk": w.household.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:screening_new": Route(OBJECT, lambda w: {"pk": w.household.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:session_new": Route(OBJECT, lambda w: {"pk": w.household.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:screening_detail": Route(OBJECT, lambda w: {"pk": w.screening.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:sessions": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),
+    "care:activities": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),
+    "care:activity_new": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),  # union select: own subtree
+    "care:activity_detail": Route(OBJECT, lambda w: {"pk": w.group_activity.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "care:activity_edit": Route(OBJECT, lambda w: {"pk": w.group_activity.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "api:careplan-list": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),
+    "api:careplan-detail": Route(OBJECT, lambda w: {"pk": w.care_plan.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "api:careplan-close": Route(OBJECT, lambda w: {"pk": w.care_plan.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "api:screening-list": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),
+    "api:screening-detail": Route(OBJECT, lambda w: {"pk": w.screening.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "api:crisiscase-list": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),
+    "api:crisiscase-detail": Route(OBJECT, lambda w: {"pk": w.crisis_case.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "api:crisiscase-acknowledge": Route(OBJECT, lambda w: {"pk": w.crisis_case.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "api:crisiscase-close": Route(OBJECT, lambda w: {"pk": w.crisis_case.pk}, CARE_ROLES, Role.COUNSELLOR),
+    "api:counsellingsession-list": Route(LIST, roles=CARE_ROLES, control=Role.COUNSELLOR),
+    "api:counsellingsession-detail": Route(OBJECT, lambda w: {"pk": w.counselling_session.pk}, CARE_ROLES,
+                                           Role.COUNSELLOR),
+    # household plans (bangfu/plans/): w.plan, w.measure and w.recommendation (pending) of w.household; the rules
+    # are national reference data (w.rule), read by case workers and edited by system administrators only.
+    "plans:household": Route(OBJECT, lambda w: {"pk": w.household.pk}, (Role.CASE_WORKER, Role.HELPER)),
+    "plans:plan_edit": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "plans:propose": Route(OBJECT, lambda w: {"pk": w.household.pk}),  # POST only: GET is 405
+    "plans:measure_add": Route(OBJECT, lambda w: {"pk": w.household.pk}),
+    "plans:measure_detail": Route(OBJECT, lambda w: {"pk": w.measure.pk}, (Role.CASE_WORKER, Role.HELPER)),
+    "plans:recommendation": Route(OBJECT, lambda w: {"pk": w.recommendation.pk}),
+    "plans:rules": Route(REFERENCE, roles=(Role.CASE_WORKER, Role.SYSTEM_ADMIN)),  # counts of the own subtree only
+    "plans:rule_new": Route(REFERENCE, roles=(Role.SYSTEM_ADMIN,)),
+    "plans:rule_detail": Route(REFERENCE, lambda w: {"code": w.rule.code}, (Role.CASE_WORKER, Role.SYSTEM_ADMIN)),
+    "plans:rule_edit": Route(REFERENCE, lambda w: {"code": w.rule.code}, (Role.SYSTEM_ADMIN,)),
+    "api:plan-list": Route(LIST),
+    "api:plan-detail": Route(OBJECT, lambda w: {"pk": w.plan.pk}),
+    "api:plan-propose": Route(OBJECT, lambda w: {"pk": w.plan.pk}),
+    "api:measure-list": Route(LIST, roles=(Role.CASE_WORKER, Role.HELPER)),
+    "api:measure-detail": Route(OBJECT, lambda w: {"pk": w.measure.pk}, (Role.CASE_WORKER, Role.HELPER)),
+    "api:measure-state": Route(OBJECT, lambda w: {"pk": w.measure.pk}, (Role.CASE_WORKER, Role.HELPER)),
+    "api:recommendation-list": Route(LIST),
+    "api:recommendation-detail": Route(OBJECT, lambda w: {"pk": w.recommendation.pk}),
+    "api:recommendation-accept": Route(OBJECT, lambda w: {"pk": w.recommendation.pk}),
+    "api:recommendation-reject": Route(OBJECT, lambda w: {"pk": w.recommendation.pk}),
     # Django admin: every other admin URL is ADMIN_SITE by the namespace rule below.
     "admin:login": Route(PUBLIC),
     "admin:logout": Route(PUBLIC),
@@ -306,6 +413,26 @@ class World:
     fund_policy: Any = None
     approval_rule: Any = None
     ledger_transaction: Any = None
+    rights_case: Any = None  # an open rights case of w.household (bangfu.rights)
+    notice: Any = None  # a notification to the grassroots case worker (bangfu.notifications)
+    # bangfu.helpers: a second active household with w.member as its helper, a visit (with a photo) long overdue
+    # again, and a visit frequency the grassroots union set
+    helped_household: Any = None
+    helper_assignment: Any = None
+    visit: Any = None
+    visit_frequency: Any = None
+    # bangfu.care (counsellors only): a screening of w.household with item 9 positive and the crisis case it
+    # opened, the household's care plan, a counselling session and a group activity it took part in
+    screening: Any = None
+    crisis_case: Any = None
+    care_plan: Any = None
+    counselling_session: Any = None
+    group_activity: Any = None
+    # bangfu.plans: the plan of w.household, a measure of it, a pending proposal; a recommendation rule
+    plan: Any = None
+    measure: Any = None
+    recommendation: Any = None
+    rule: Any = None
     _people: dict = field(default_factory=dict)
 
     def secret(self, *values: str) -> None:
@@ -382,7 +509,32 @@ def world(tree, outsider, grassroots_cadre):
     PublicNotice.objects.create(household=w.household, starts_on=date(2025, 1, 1), ends_on=date(2025, 1, 8),
                                 place="workplace", name_masked="甲*")
     _fund_world(w)
+    _rights_world(w)
+    _helpers_world(w)
+    _care_world(w)
+    _plans_world(w)
     return w
+
+
+def _plans_world(w) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bangfu.plans.engine import propose
+    from bangfu.plans.models import Recommendation
+    from bangfu.plans.services.measures import measure_add
+    from bangfu.plans.services.plans import plan_update
+    from bangfu.plans.tests.factories import make_rule, shipped_rules
+
+    shipped_rules()
+    w.rule = make_rule("walker_rule")
+    w.plan = plan_update(w.household, w.insider, situation="甲情况秘", needs="甲需要秘")
+    w.measure = measure_add(w.household, w.insider, function="service", kind="job_information", description="甲措施秘",
+                            owner=w.insider, due_on=timezone.localdate() + timedelta(days=10))
+    w.recommendation = propose(w.household, w.insider)[0]
+    Recommendation.objects.filter(pk=w.recommendation.pk).update(description="甲建议秘")
+    w.secret("甲情况秘", "甲需要秘", "甲措施秘", "甲建议秘")
 
 
 def _fund_world(w) -> None:
@@ -410,6 +562,54 @@ def _fund_world(w) -> None:
                                               source="甲规则秘")
     w.approval_rule = ApprovalRule.objects.create(org=tree.grassroots, order=9, role=Role.REVIEWER, label="甲步骤秘")
     w.secret("甲文号秘", "甲项目秘", "B-甲批次秘", "甲金秋秘", "甲规则秘", "甲步骤秘", "6222020200197531864")
+
+
+def _rights_world(w) -> None:
+    from bangfu.notifications.services import notify
+    from bangfu.rights.services import open_case
+
+    with context.acting(user_id=w.insider.pk, username=w.insider.username, org_id=w.tree.grassroots.pk):
+        w.rights_case = open_case(w.insider, w.household, kind="legal_aid", topic="wages", summary="甲维权秘",
+                                  opened_on=date.today(), counterpart="甲雇主秘")
+    w.notice = notify([w.insider], kind="walker", title="甲通知秘", body="甲通知正文秘",
+                      link=f"/rights/{w.rights_case.pk}/")[0]
+    w.secret("甲维权秘", "甲雇主秘", "甲通知秘", "甲通知正文秘")
+
+
+def _helpers_world(w) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from bangfu.helpers.services import assign_helper, record_visit, set_visit_frequency
+    from bangfu.registry.tests.factories import PNG_BYTES, make_household
+
+    with context.acting(user_id=w.insider.pk, username=w.insider.username, org_id=w.tree.grassroots.pk):
+        w.visit_frequency = set_visit_frequency(w.tree.grassroots, helper_kind="branch_cadre", label="甲频次秘",
+                                                interval_days=30, actor=w.insider)
+        w.helped_household = make_household(w.tree.grassroots, name="甲帮扶户秘", applied_on=date(2025, 1, 1))
+        w.helper_assignment = assign_helper(w.helped_household, mode="pairing", helper=w.member,
+                                            helper_kind="branch_cadre", starts_on=date(2025, 1, 2), actor=w.insider)
+        w.visit = record_visit(w.helped_household, visited_on=date(2025, 2, 1), visitors="甲走访人秘",
+                               findings="甲走访秘", photo=SimpleUploadedFile("visit.png", PNG_BYTES), actor=w.insider)
+    w.secret(w.helped_household.archive_number, "甲频次秘", "甲走访人秘", "甲走访秘")
+
+
+def _care_world(w) -> None:
+    from django.utils import timezone
+
+    from bangfu.care.services import open_care_plan, record_activity, record_screening, record_session
+
+    counsellor = w.person(Role.COUNSELLOR, w.tree.grassroots)
+    today = timezone.localdate()
+    with context.acting(user_id=counsellor.pk, username=counsellor.username, org_id=w.tree.grassroots.pk):
+        w.screening = record_screening(w.household, w.head, "phq9", [1, 1, 0, 1, 0, 0, 1, 0, 1], today, counsellor,
+                                       "甲筛查备注秘")
+        w.crisis_case = w.screening.crisis_case
+        w.care_plan = open_care_plan(w.household, counsellor, opened_on=today, goals="甲心理目标秘")
+        w.counselling_session = record_session(w.household, counsellor, kind="counselling", held_on=today,
+                                               notes="甲谈话秘")
+        w.group_activity = record_activity(w.tree.grassroots, counsellor, kind="lecture", title="甲讲座秘",
+                                           held_on=today, participant_count=5, households=[w.household])
+    w.secret("甲筛查备注秘", "甲心理目标秘", "甲谈话秘", "甲讲座秘")
 
 
 # --- enumerating the URL patterns ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bangfu.registry.api.views import AttachmentViewSet, HouseholdViewSet, Membe
 from bangfu.registry.api_eligibility import EligibilityCheckView
 from bangfu.registry.api_transitions import HouseholdTransitionsView
 from bangfu.rights.api import register as register_rights
+from bangfu.worklist.api import register as register_worklist
 
 app_name = "api"
 
@@ -31,6 +32,7 @@ register_helpers(router)  # helper-assignments, visits
 register_rights(router)  # rights-cases
 register_care(router)  # care records: counsellors only
 register_notifications(router)  # the user's own notifications
+register_worklist(router)  # my-work: the counts of the user's work list
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

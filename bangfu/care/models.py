@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bangfu.core.fields import EncryptedTextField
 from bangfu.core.scoping import ScopedQuerySet
@@ -124,6 +125,17 @@ class Instrument(models.TextChoices):
     GAD7 = "gad7", _("GAD-7 (anxiety)")
 
 
+class Band(models.TextChoices):
+    """The published severity bands of PHQ-9 and GAD-7 (`bangfu.care.instruments`); GAD-7 has no
+    "moderately severe"."""
+
+    MINIMAL = "minimal", pgettext_lazy("screening severity band", "Minimal")
+    MILD = "mild", pgettext_lazy("screening severity band", "Mild")
+    MODERATE = "moderate", pgettext_lazy("screening severity band", "Moderate")
+    MODERATELY_SEVERE = "moderately_severe", pgettext_lazy("screening severity band", "Moderately severe")
+    SEVERE = "severe", pgettext_lazy("screening severity band", "Severe")
+
+
 class Screening(models.Model):
     """One standard screening: the item answers (0–3 each), the score and band the system computed
     (`bangfu.care.instruments`), and whether the self-harm item was positive (PHQ-9 item 9 > 0)."""
@@ -137,7 +149,7 @@ class Screening(models.Model):
     instrument = models.CharField(_("instrument"), max_length=8, choices=Instrument.choices)
     answers = models.JSONField(_("answers"))
     score = models.PositiveSmallIntegerField(_("score"))
-    band = models.CharField(_("severity"), max_length=24)
+    band = models.CharField(_("severity"), max_length=24, choices=Band.choices)
     self_harm_positive = models.BooleanField(_("self-harm item positive"), default=False)
     screened_on = models.DateField(_("screened on"))
     counsellor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("counsellor"), on_delete=models.PROTECT,
@@ -156,10 +168,28 @@ class Screening(models.Model):
         return f"{self.get_instrument_display()} {self.score}"
 
 
+class CrisisReason(models.TextChoices):
+    SELF_HARM = "self_harm", _("Self-harm item positive")
+    SEVERE_SCORE = "severe_score", _("Severe screening score")
+
+
 class CrisisState(models.TextChoices):
     OPEN = "open", _("Open — not yet acknowledged")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged — being handled")
     CLOSED = "closed", _("Closed")
+
+
+class CrisisCaseQuerySet(HouseholdPartQuerySet):
+    def awaiting(self):
+        """Not yet acknowledged: the deadline runs."""
+        return self.filter(state=CrisisState.OPEN)
+
+    def active(self):
+        """Not closed (waiting for a counsellor, or being handled)."""
+        return self.exclude(state=CrisisState.CLOSED)
+
+    def overdue(self, now):
+        return self.awaiting().filter(due_at__lt=now)
 
 
 class CrisisCase(models.Model):
@@ -177,7 +207,7 @@ class CrisisCase(models.Model):
                                   related_name="crisis_cases")
     screening = models.OneToOneField(Screening, verbose_name=_("opened by screening"), null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="crisis_case")
-    reason = models.CharField(_("reason"), max_length=24)
+    reason = models.CharField(_("reason"), max_length=24, choices=CrisisReason.choices)
     state = models.CharField(_("state"), max_length=16, choices=CrisisState.choices, default=CrisisState.OPEN,
                              db_index=True)
     opened_at = models.DateTimeField(_("opened at"))
@@ -195,7 +225,7 @@ class CrisisCase(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     outcome = EncryptedTextField(_("outcome"), blank=True)
 
-    objects = HouseholdPartQuerySet.as_manager()
+    objects = CrisisCaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("crisis case")
@@ -205,3 +235,10 @@ class CrisisCase(models.Model):
 
     def __str__(self) -> str:
         return str(_("Crisis case %(number)s") % {"number": self.pk})
+
+    @property
+    def is_awaiting(self) -> bool:
+        return self.state == CrisisState.OPEN
+
+    def is_overdue(self, now) -> bool:
+        return self.state == CrisisState.OPEN and self.due_at < now

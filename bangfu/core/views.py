@@ -154,6 +154,16 @@ def _own_household(user):
     return Household.objects.restrict(user, "view").order_by("-id").only("pk").first()
 
 
+def _worklist_url(user) -> str | None:
+    """Staff start their day on "My work" (bangfu.worklist): the home page leads there first."""
+    if user.kind != "staff":
+        return None
+    try:
+        return reverse("worklist:home")
+    except NoReverseMatch:
+        return None
+
+
 @login_required
 def home(request):
     from bangfu.orgs.counts import with_counts
@@ -182,6 +192,7 @@ def home(request):
             "roles": roles,
             "actions": home_actions(user),
             "standards": standards,
+            "worklist_url": _worklist_url(user),
         },
     )
 

@@ -11,12 +11,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.db.models import DateField, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.core.scoping import ScopedQuerySet
-from bangfu.registry.models.household import HouseholdPartQuerySet
+from bangfu.registry.models.household import HouseholdPartQuerySet, State
+
+# Archives that get (and keep being visited by) a responsible helper: active ones, and those far enough in the
+# procedure that the facts are checked and the decision is near (public notice, approval by the higher union),
+# so help can start on the day of approval. Earlier states may still be refused; closed archives (exited,
+# refused, cancelled, merged) get no new helper and owe no visits.
+ASSIGNABLE_STATES = frozenset({State.ACTIVE, State.PUBLIC_NOTICE, State.APPROVAL})
+
+EPOCH = dt.date(1970, 1, 1)
 
 
 class HelperMode(models.TextChoices):
@@ -26,8 +38,39 @@ class HelperMode(models.TextChoices):
 
 
 class AssignmentQuerySet(HouseholdPartQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The subtree rule, plus: a staff user reads the assignments that name them as the helper. A helper of a
+        union below the household's (allowed: "inside its subtree") would otherwise not see their own row."""
+        scoped = super().restrict(user, action)
+        if action == "view" and getattr(user, "kind", None) == "staff" and user.is_active and (
+                user.has_role_permission("helpers.view_helperassignment")):
+            return scoped | self.filter(helper_id=user.pk)
+        return scoped
+
     def current(self):
         return self.filter(ends_on__isnull=True)
+
+    def with_visit_due(self):
+        """Annotate each row, in SQL, with
+
+        * `last_visit_on` — the household's latest visit (by anyone, before or during this assignment);
+        * `interval_days` — how often this kind of helper visits, from the nearest union along the household's
+          lineage that sets the kind, else the platform's illustrative default (`bangfu.helpers.frequencies`);
+        * `due_day` — the day the next visit is due, as days since 1970-01-01: the last visit (or the start of
+          the assignment when the household was never visited) plus the interval.
+        """
+        from bangfu.helpers.frequencies import EpochDay, interval_days_expression
+
+        last = Visit.objects.filter(household=OuterRef("household")).order_by("-visited_on").values("visited_on")[:1]
+        return self.annotate(
+            last_visit_on=Subquery(last, output_field=DateField()),
+            interval_days=interval_days_expression(),
+        ).annotate(due_day=EpochDay(Coalesce(F("last_visit_on"), F("starts_on"))) + F("interval_days"))
+
+    def overdue(self, today: dt.date):
+        """Current assignments of households still helped whose next visit was due before `today`."""
+        return (self.current().filter(household__state__in=ASSIGNABLE_STATES).with_visit_due()
+                .filter(due_day__lt=(today - EPOCH).days))
 
 
 class HelperAssignment(models.Model):
@@ -73,8 +116,34 @@ class HelperAssignment(models.Model):
         indexes = [models.Index(fields=["helper", "ends_on"], name="helper_current_by_user")]
 
     def __str__(self) -> str:
-        who = self.helper.get_full_name() or self.helper.username if self.helper_id else str(self.helper_org)
-        return f"{who} ({self.get_mode_display()})"
+        return f"{self.responsible} ({self.get_mode_display()})"
+
+    @property
+    def responsible(self) -> str:
+        """Who is responsible, in words: the person, or the union in the union mode."""
+        return str(self.helper) if self.helper_id else str(self.helper_org)
+
+    @property
+    def is_current(self) -> bool:
+        return self.ends_on is None
+
+    @property
+    def due_on(self) -> dt.date | None:
+        """The next visit's due date of a row read through `with_visit_due()` (None otherwise)."""
+        due_day = getattr(self, "due_day", None)
+        return EPOCH + dt.timedelta(days=due_day) if due_day is not None else None
+
+
+class VisitQuerySet(HouseholdPartQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The subtree rule, plus: the current responsible helper reads the visits of their households (a helper
+        of a union below the household's would otherwise not see them)."""
+        scoped = super().restrict(user, action)
+        if action == "view" and getattr(user, "kind", None) == "staff" and user.is_active and (
+                user.has_role_permission("helpers.view_visit")):
+            own = HelperAssignment.objects.current().filter(helper_id=user.pk).values("household_id")
+            return scoped | self.filter(household_id__in=own)
+        return scoped
 
 
 class VisitFrequency(models.Model):
@@ -125,12 +194,14 @@ class Visit(models.Model):
                                     blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
-    objects = HouseholdPartQuerySet.as_manager()
+    objects = VisitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         ordering = ["household_id", "-visited_on", "-id"]
+        # The household's latest visit (due dates, panels, lists) is one index probe.
+        indexes = [models.Index(fields=["household", "-visited_on"], name="visit_household_latest")]
 
     def __str__(self) -> str:
         return f"{self.visited_on} {self.visitors}"

@@ -66,3 +66,50 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgency == Urgency.URGENT
+
+
+class PreferenceQuerySet(ScopedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        # Personal, like the notices: each user reads and changes their own preference only.
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if action not in ("view", "change"):
+            return self.none()
+        return self.filter(user=user)
+
+
+class NotificationPreference(models.Model):
+    """How a user wants notices delivered besides the in-app inbox (which always gets them).
+
+    No row means the defaults (both on): the row is written the first time the user changes something.
+    """
+
+    scope_org_path = None  # personal, see PreferenceQuerySet.restrict
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    email_enabled = models.BooleanField(_("send notices by e-mail"), default=True)
+    sms_urgent_enabled = models.BooleanField(_("send urgent notices by text message"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PreferenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @classmethod
+    def for_user(cls, user) -> NotificationPreference:
+        """The user's stored preference, or an unsaved one with the defaults."""
+        return cls.objects.filter(user=user).first() or cls(user=user)

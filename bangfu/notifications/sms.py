@@ -1,8 +1,9 @@
 """Text messages through a pluggable backend, like Django's e-mail backends.
 
-`BANGFU_SMS_BACKEND` names the class (default: the console backend, which writes the message to the log
-and stdout). A real gateway is one class with `send(phone, text) -> None` that raises `SmsError` on failure.
-`LocmemSmsBackend` keeps messages in `outbox` for tests.
+`BANGFU_SMS_BACKEND` names the class (default: the console backend, which writes the message to stdout and
+the log with the phone number masked, 138****5678). A real gateway is one class with `send(phone, text) ->
+None` that raises on failure (`SmsError` preferably); delivery records the failure on the notice and goes on.
+`LocmemSmsBackend` keeps messages in `outbox` for tests (empty it between tests).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import sys
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from bangfu.core.masking import mask_phone
+
 logger = logging.getLogger(__name__)
 
 
 class SmsError(Exception):
-    pass
+    """The gateway refused or could not take the message."""
 
 
 class BaseSmsBackend:
@@ -26,9 +29,12 @@ class BaseSmsBackend:
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
+    """Development and demo: prints the message; the phone number never appears in full."""
+
     def send(self, phone: str, text: str) -> None:
-        masked = phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "***"
+        masked = mask_phone(phone) or "***"
         sys.stdout.write(f"[SMS to {masked}] {text}\n")
+        sys.stdout.flush()
         logger.info("SMS to %s: %s", masked, text)
 
 
@@ -36,6 +42,10 @@ outbox: list[tuple[str, str]] = []
 
 
 class LocmemSmsBackend(BaseSmsBackend):
+    """Tests: (phone, text) pairs appended to `bangfu.notifications.sms.outbox`."""
+
+    outbox = outbox
+
     def send(self, phone: str, text: str) -> None:
         outbox.append((phone, text))
 

@@ -267,7 +267,8 @@ def seed_standards() -> int:
 @transaction.atomic
 def seed_demo(seed: int, households: int = 0) -> list[Login]:
     """Build the demo tree, standards and users into an empty union tree, then `households` demo
-    archives (bangfu.registry.demo) and the demo money over them (bangfu.funds.demo). All or nothing."""
+    archives (bangfu.registry.demo), the demo money over them (bangfu.funds.demo) and the help they get
+    (bangfu.worklist.demo). All or nothing."""
     if Org.objects.exists():
         raise ValidationError("The union tree is not empty; the demo data is only loaded into an empty tree.")
     builder = _Builder(seed)
@@ -281,6 +282,9 @@ def seed_demo(seed: int, households: int = 0) -> list[Login]:
         from bangfu.funds.demo import seed_funds
 
         seed_funds(seed)  # budgets, allocations, payments and bank batches over these archives
+        from bangfu.worklist.demo import seed_help
+
+        seed_help(seed)  # helpers, visits, plans and measures, rights cases and care over these archives
     return logins
 
 

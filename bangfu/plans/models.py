@@ -8,12 +8,27 @@
   kept (`is_current=False`) so every proposal can name the exact rule that made it.
 * `Recommendation` — one proposed measure for one household, made by one rule version, waiting for the case
   worker to accept (as is or edited) or reject it with a reason.
+
+Work lists (set-based querysets of `Measure.objects`, combinable with `restrict(user, "view")`):
+
+    Measure.objects.due_for(user, within_days=7)   # open measures `user` owns, due within 7 days or overdue
+    Measure.objects.overdue()                       # open measures whose due date has passed
+    Measure.objects.due_within(7)                   # open measures due by today + 7 (overdue ones included)
+    Measure.objects.open()                          # planned or in progress
+
+Each counts only measures of open archives (a closed archive is read-only: its measures can no longer be
+updated, so they would stay on a work list forever) and is one SQL query, e.g.
+`Measure.objects.restrict(user, "view").overdue().values("owner").annotate(n=Count("id"))`.
+"Today" is the local date (`timezone.localdate()`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.core.scoping import ReferenceQuerySet
@@ -85,7 +100,23 @@ class Plan(models.Model):
 
 class MeasureQuerySet(HouseholdPartQuerySet):
     def open(self):
-        return self.filter(state__in=OPEN_MEASURE_STATES)
+        """Planned or in progress, of an archive that is still open."""
+        from bangfu.registry.models.household import OPEN_STATES
+
+        return self.filter(state__in=OPEN_MEASURE_STATES, household__state__in=OPEN_STATES)
+
+    def due_within(self, days: int, *, today: dt.date | None = None):
+        """Open measures due on or before today + `days` (overdue ones included)."""
+        today = today or timezone.localdate()
+        return self.open().filter(due_on__lte=today + dt.timedelta(days=max(int(days), 0)))
+
+    def due_for(self, user, within_days: int, *, today: dt.date | None = None):
+        """Open measures `user` owns that are due within `within_days` days or overdue (a person's work list)."""
+        return self.due_within(within_days, today=today).filter(owner=user)
+
+    def overdue(self, *, today: dt.date | None = None):
+        """Open measures whose due date has passed."""
+        return self.open().filter(due_on__lt=today or timezone.localdate())
 
 
 class Measure(models.Model):
@@ -125,6 +156,19 @@ class Measure(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.due_on})"
 
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_MEASURE_STATES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due_on < timezone.localdate()
+
+
+class RuleQuerySet(ReferenceQuerySet):
+    def current(self):
+        return self.filter(is_current=True)
+
 
 class RecommendationRule(models.Model):
     """A rule of the recommendation engine, one row per version.
@@ -155,7 +199,7 @@ class RecommendationRule(models.Model):
 
     # National reference data: every signed-in staff member with the permission reads all of it.
     scope_org_path = None
-    objects = ReferenceQuerySet.as_manager()
+    objects = RuleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("recommendation rule")
@@ -169,6 +213,15 @@ class RecommendationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} v{self.version}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the user's language (the English one when the page is in English and there is one)."""
+        from django.utils.translation import get_language
+
+        if self.title_en and not (get_language() or "zh-hans").startswith("zh"):
+            return self.title_en
+        return self.title
 
 
 class RecommendationDecision(models.TextChoices):

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("bangfu.registry.urls_classification")),
     path("", include("bangfu.registry.urls_lifecycle")),
     path("", include("bangfu.registry.urls_printing")),
+    path("", include("bangfu.registry.urls_timeline")),
 ]

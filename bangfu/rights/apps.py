@@ -6,3 +6,9 @@ class RightsConfig(AppConfig):
     name = "bangfu.rights"
     label = "rights"
     verbose_name = _("Rights protection")
+
+    def ready(self):
+        from bangfu.rights import audit_registration  # noqa: F401
+        from bangfu.rights.panel import register
+
+        register()  # the rights-cases panel on the archive page and the rights rows of the household timeline

@@ -37,8 +37,24 @@ class CaseOutcome(models.TextChoices):
     ADVICE_GIVEN = "advice_given", _("Advice given")
 
 
+# States in which a case is still being worked on (the "open cases" list).
+OPEN_CASE_STATES = (CaseState.OPEN, CaseState.IN_PROGRESS)
+
+
+class RightsCaseQuerySet(HouseholdPartQuerySet):
+    """Scoped through the household's union (staff: its subtree); workers see none (no permission)."""
+
+    def open(self):
+        return self.filter(state__in=OPEN_CASE_STATES)
+
+
 class RightsCase(models.Model):
-    """A consultation or legal-aid case of a household member, its handling and how it ended."""
+    """A consultation or legal-aid case of a household member, its handling and how it ended.
+
+    Written only by `bangfu.rights.services` (open, update, close, reopen), which check the dates against
+    today and the household's record, the handler against the household's union line, and write the
+    household's timeline; every change is in the field-level change log (the case's history).
+    """
 
     scope_org_path = "household__org__path"
 
@@ -61,7 +77,7 @@ class RightsCase(models.Model):
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = HouseholdPartQuerySet.as_manager()
+    objects = RightsCaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("rights case")
@@ -73,6 +89,12 @@ class RightsCase(models.Model):
                 | (~models.Q(state="closed") & models.Q(closed_on__isnull=True)),
                 name="rights_case_closed_with_outcome"),
         ]
+        # The open-cases list: by state, newest first (the union subtree is matched through the household).
+        indexes = [models.Index(fields=["state", "-opened_on", "-id"], name="rights_case_state_opened")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.get_topic_display()}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == CaseState.CLOSED

@@ -205,8 +205,8 @@ def test_campaign_page_query_count_does_not_grow_with_rows(tree, county, signed_
     client = signed_in(county[Role.FUND_MANAGER])
     url = reverse("funds:campaign_detail", kwargs={"pk": campaign.pk})
     client.get(url)  # warm the session and the code-list labels
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(url)
     assert response.content.decode().count("data-row=") == households
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("funds:campaigns")).status_code == 200

@@ -260,7 +260,7 @@ def test_household_and_account_pages(scenario, signed_in, county_reviewer, djang
         response = client.get("/funds/reports/households/", {"year": YEAR})
     html = response.content.decode()
     assert response.status_code == 200 and "张*" in html and "张一" not in html and "3,300.00" in html
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = client.get("/funds/reports/account/", {"year": YEAR})
     html = response.content.decode()
     assert response.status_code == 200 and 'data-testid="reconcile-ok"' in html and "13,900.00" in html

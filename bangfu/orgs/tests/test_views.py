@@ -245,7 +245,8 @@ def test_home_and_navigation_follow_the_role(
     response = login(county_reviewer).get(reverse("core:home"))
     assert response.status_code == 200
     assert "天河区总工会" in response.content.decode()
-    assert _nav(response) == {"tree", "households", "funds", "api", "user"}
+    assert _nav(response) == {"worklist", "tree", "households", "helping", "rights", "funds", "api", "user",
+                              "notifications"}
     assert reverse("orgs:tree") in {a["url"] for a in response.context["actions"]}
     assert reverse("orgs:detail", args=[tree.county.pk]) in {a["url"] for a in response.context["actions"]}
 
@@ -260,7 +261,7 @@ def test_home_and_navigation_follow_the_role(
 
     client.logout()
     response = login(worker_user).get(reverse("core:home"))
-    assert _nav(response) == {"user"}
+    assert _nav(response) == {"user", "notifications"}  # workers are told things too (their own notices only)
     assert [a["url"] for a in response.context["actions"]] == [reverse("accounts:me")]
 
 

@@ -17,7 +17,7 @@ from bangfu.registry.models import (
     TimelineEvent,
     Transfer,
 )
-from bangfu.registry.models.timeline import SUMMARY_PERMISSIONS
+from bangfu.registry.models.timeline import GROUP_LABELS, SUMMARY_PERMISSIONS, group_of
 from bangfu.registry.services.lifecycle import chain_deadline
 
 TIMELINE_ROWS = 200  # rows read for the page; older rows are on the printed card and in the audit log
@@ -49,12 +49,20 @@ def timeline(user, household, limit: int = TIMELINE_ROWS) -> list[dict]:
         TimelineEvent.objects.restrict(user, "view").filter(household=household)
         .select_related("actor", "actor_org").order_by("-at", "-id")[:limit]
     )
+    return timeline_rows(user, events)
+
+
+def timeline_rows(user, events) -> list[dict]:
+    """Timeline events as rows for `user` (this panel and the timeline page, `views_timeline`): the label,
+    the summary only where the user may read the record it tells of (`SUMMARY_NEEDS | SUMMARY_PERMISSIONS`),
+    the state change and the timeline group of the kind."""
     needs = SUMMARY_NEEDS | SUMMARY_PERMISSIONS
     perms = {perm: user.has_role_permission(perm) for perm in set(needs.values())}
     return [
         {"event": event, "label": event.label,
          "summary": event.summary if perms.get(needs.get(event.kind), True) else "",
-         "from": _state_label(event.from_state), "to": _state_label(event.to_state)}
+         "from": _state_label(event.from_state), "to": _state_label(event.to_state),
+         "group": group_of(event.kind), "group_label": GROUP_LABELS.get(group_of(event.kind), "")}
         for event in events
     ]
 
