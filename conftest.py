@@ -36,6 +36,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_divisions", verbosity=0)
         call_command("load_code_lists", verbosity=0)
         call_command("load_fund_sources", verbosity=0)
+        call_command("load_recommendation_rules", verbosity=0)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -55,6 +56,7 @@ def pytest_runtest_teardown(item, nextitem):
             call_command("load_divisions", verbosity=0)
             call_command("load_code_lists", verbosity=0)
             call_command("load_fund_sources", verbosity=0)
+            call_command("load_recommendation_rules", verbosity=0)
     return result
 
 
@@ -164,3 +166,24 @@ def signed_in(db):
         return client
 
     return _signed_in
+
+
+@pytest.fixture
+def english():
+    """Messages in English while the test runs (the UI default is simplified Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def signed_in_en(signed_in):
+    """`signed_in_en(user)`: like `signed_in`, with the pages asked for in English."""
+
+    def _signed_in_en(user):
+        client = signed_in(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return _signed_in_en

@@ -7,31 +7,17 @@ Each care record shown on a page or by the API is written to the access log, one
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu import audit
+from bangfu.core.decorators import staff_page
 
 
 def care_page(permission: str):
-    """Signed-in union staff holding `permission`; everyone else (case workers, helpers, workers) gets a 404."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            user = request.user
-            if user.kind != "staff" or not user.org_id or not user.has_role_permission(permission):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
+    """Signed-in union staff holding `permission` (a `care.*` one: counsellors only); everyone else (case
+    workers, helpers, workers) gets a 404."""
+    return staff_page(permission)
 
 
 def log_reads(request, records, **detail) -> None:

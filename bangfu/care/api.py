@@ -12,8 +12,9 @@
     GET/POST   /api/v1/counselling-sessions/          sessions / record one
     GET        /api/v1/counselling-sessions/{id}/
 
-Everyone else gets empty lists and 404s (the care permissions are the counsellors'). Lists are paginated
-(no bulk export); every record read is written to the access log; writes go through `bangfu.care.services`.
+Everyone else gets empty lists and 404s (the care permissions are the counsellors'). Lists are paginated,
+20 per page and at most 50 (`?limit=`; no bulk export); every record read is written to the access log;
+writes go through `bangfu.care.services`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rest_framework.response import Response
 
 from bangfu import audit
 from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.pagination import LimitOffsetPagination
 from bangfu.api.schema import ErrorSerializer
 from bangfu.care import services
 from bangfu.care.api_serializers import (
@@ -72,10 +74,18 @@ class HouseholdFilter(filters.FilterSet):
                                      label=_("household id"))
 
 
+class CarePagination(LimitOffsetPagination):
+    """Health records come a few at a time (no bulk export, DOMAIN.md §8): 20 per page, at most 50 on request."""
+
+    default_limit = 20
+    max_limit = 50
+
+
 class CareViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Scoped reads with the access log; `require` answers 404 to anyone without the permission."""
 
     filterset_class = HouseholdFilter
+    pagination_class = CarePagination
     read_serializer = None
 
     def require(self, permission: str) -> None:

@@ -20,7 +20,15 @@ from bangfu import audit
 from bangfu.care import instruments, services
 from bangfu.care.access import care_page, deadline_status, log_reads
 from bangfu.care.forms import CarePlanForm, ClosePlanForm, ScreeningForm, SessionForm, member_label
-from bangfu.care.models import CarePlan, CarePlanState, CounsellingSession, CrisisCase, Instrument, Screening
+from bangfu.care.models import (
+    Band,
+    CarePlan,
+    CarePlanState,
+    CounsellingSession,
+    CrisisCase,
+    Instrument,
+    Screening,
+)
 from bangfu.care.services.records import counsellor_options
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.registry.models import Household
@@ -153,6 +161,10 @@ def screening_new(request, pk):
             if hasattr(screening, "crisis_case"):
                 messages.error(request, _("A crisis case was opened: it must be acknowledged within %(hours)d hours.")
                                % {"hours": settings.CARE_CRISIS_RESPONSE_HOURS})
+            elif screening.self_harm_positive or screening.band == Band.SEVERE:
+                # The household's active crisis case goes on (one at a time); its counsellors were told.
+                messages.error(request, _("This household already has an active crisis case: no new case was "
+                                          "opened, and the case's counsellors were told of this screening."))
             return redirect("care:screening_detail", pk=screening.pk)
     return render(request, "care/screening_form.html", {
         "household": household, "form": form, "spec": form.spec, "instruments": Instrument.choices,

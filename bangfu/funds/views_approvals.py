@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu import audit
+from bangfu.core.decorators import staff_page
 from bangfu.funds.forms_payments import MAX_CHAIN_STEPS, BulkApproveForm, NoticeFilterForm
 from bangfu.funds.models import Approval, Disbursement, DisbursementState
 from bangfu.funds.services.payments import approve_many
-from bangfu.funds.views_payments import crumbs, org_options, role_label, staff_page
+from bangfu.funds.views_payments import crumbs, org_options, role_label
 from bangfu.registry.models import Consent, ConsentKind
 
 INBOX_PAGE_SIZE = 50

@@ -8,10 +8,7 @@ with its message at its field or at the top, and a refusal changes nothing. Thes
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -25,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from bangfu import audit
 from bangfu.accounts.roles import Role
+from bangfu.core.decorators import staff_page
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.funds import ledger
 from bangfu.funds.forms_payments import CancelForm, DecisionForm, HouseholdLookupForm, PaymentFilterForm, PaymentForm
@@ -41,21 +39,6 @@ PAGE_SIZE = 25
 ORG_OPTIONS_DEPTH = 2  # filter selects list the user's org and two levels below (like the archive list)
 
 
-def staff_page(permission: str):
-    """Signed-in staff holding `permission`; anyone else (workers, providers, other roles) gets a 404."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            user = request.user
-            if user.kind != "staff" or not user.org_id or not user.has_role_permission(permission):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def url_or_none(name: str, *args) -> str | None:

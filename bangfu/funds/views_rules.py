@@ -14,10 +14,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bangfu.core.decorators import staff_page
 from bangfu.funds.forms_payments import ChainFormSet, FundPolicyForm, NoticeFilterForm
 from bangfu.funds.models import ApprovalRule, FundPolicy, approval_chain
 from bangfu.funds.money import format_yuan
-from bangfu.funds.views_payments import crumbs, org_options, role_label, staff_page
+from bangfu.funds.views_payments import crumbs, org_options, role_label
 
 CHAIN_PERMISSIONS = ("funds.add_approvalrule", "funds.change_approvalrule", "funds.delete_approvalrule")
 POLICY_PERMISSIONS = ("funds.add_fundpolicy", "funds.change_fundpolicy")

@@ -40,7 +40,7 @@ from bangfu.helpers.api_serializers import (
     VisitUploadSerializer,
 )
 from bangfu.helpers.models import HelperAssignment, HelperMode, Visit
-from bangfu.helpers.rules import lineage_orgs, may_record_visit, nameable_users
+from bangfu.helpers.rules import choose_from_the_list, lineage_orgs, may_record_visit, nameable_users
 from bangfu.helpers.services import assign_helper, end_assignment, hand_over, record_visit
 from bangfu.registry.api.views import api_errors, validated
 from bangfu.registry.models import Household
@@ -73,14 +73,15 @@ def _household(request, pk, permission: str, *, as_helper: bool = False) -> Hous
 
 
 def _responsible(request, household, data) -> dict:
-    """The person and the union named by id, looked up among those the user may name (never another union's)."""
+    """The person and the union named by id, looked up among those the user may name (never another union's:
+    anybody else gets the neutral message of `rules.choose_from_the_list`)."""
     union = data["mode"] == HelperMode.UNION
     person = org = None
     errors = {}
     if not union and data.get("helper"):
         person = nameable_users(request.user).filter(pk=data["helper"]).first()
         if person is None:
-            errors["helper"] = [str(_("Choose a user of your union, of a union below it or above it."))]
+            errors["helper"] = [choose_from_the_list()]
     if union and data.get("helper_org"):
         org = lineage_orgs(household).filter(pk=data["helper_org"]).first()
         if org is None:

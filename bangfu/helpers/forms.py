@@ -50,16 +50,16 @@ class OrgChoiceField(forms.ModelChoiceField):
 class ResponsibleForm(ServiceForm):
     """Mode, person or union, and kind of helper: shared by the assign and the hand-over forms.
 
-    The person select LISTS the eligible users of the household (its union, the unions below and above it) that
-    the actor may name, but ACCEPTS any user the actor may name (`rules.nameable_users`): so a person of an
-    unrelated union is refused by the write function with the message naming their union, not by a bare
-    "invalid choice"."""
+    The person select LISTS the eligible users of the household (its union and the unions above it) that the
+    actor may name, but ACCEPTS any user the actor may name (`rules.nameable_users`): so a person of a union
+    below the household's or of an unrelated union is refused by the write function with the message naming
+    their union, not by a bare "invalid choice". Anybody else is not a valid choice (nothing about them shown)."""
 
     mode = ListedChoiceField(label=_("Mode of help"), choices=HelperMode.choices, widget=forms.RadioSelect,
                              initial=HelperMode.PAIRING)
     helper = HelperChoiceField(label=_("Responsible helper"), queryset=None, required=False,
                                help_text=_("For one-to-one pairing and accountable cadres: a person of the "
-                                           "household's union, of a union below it or above it."))
+                                           "household's union or of a union above it."))
     helper_org = OrgChoiceField(label=_("Responsible union"), queryset=None, required=False,
                                 help_text=_("For the union mode: the household's union or a union above it."))
     helper_kind = ListedChoiceField(label=_("Kind of helper"), help_text=_("Decides how often visits are due."))
@@ -69,14 +69,13 @@ class ResponsibleForm(ServiceForm):
         self.fields["helper"].queryset = nameable_users(actor)
         candidates = eligible_helpers(household).filter(pk__in=nameable_users(actor).values("pk"))
         field = self.fields["helper"]
-        # Grouped nearest first: the household's own union, the unions below it, then the unions above it.
-        groups: dict[str, list] = {"own": [], "below": [], "above": []}
+        # Grouped nearest first: the household's own union, then the unions above it.
+        groups: dict[str, list] = {"own": [], "above": []}
         path = household.org.path
         for user in candidates:
-            where = "own" if user.org.path == path else "below" if user.org.path.startswith(path) else "above"
-            groups[where].append(user)
+            groups["own" if user.org.path == path else "above"].append(user)
         groups["above"].sort(key=lambda u: -len(u.org.path))
-        labels = {"own": _("The household's union"), "below": _("Unions below it"), "above": _("Unions above it")}
+        labels = {"own": _("The household's union"), "above": _("Unions above it")}
         field.widget.choices = [("", "---------")] + [
             (labels[key], [(u.pk, field.label_from_instance(u)) for u in users])
             for key, users in groups.items() if users]

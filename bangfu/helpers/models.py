@@ -39,8 +39,9 @@ class HelperMode(models.TextChoices):
 
 class AssignmentQuerySet(HouseholdPartQuerySet):
     def restrict(self, user, action: str = "view"):
-        """The subtree rule, plus: a staff user reads the assignments that name them as the helper. A helper of a
-        union below the household's (allowed: "inside its subtree") would otherwise not see their own row."""
+        """The subtree rule, plus: a staff user reads the assignments that name them as the helper. New helpers come
+        from the household's union or one above it (who see it anyway), but a helper who has since moved to
+        another union, or was assigned before that rule, would otherwise not see their own row."""
         scoped = super().restrict(user, action)
         if action == "view" and getattr(user, "kind", None) == "staff" and user.is_active and (
                 user.has_role_permission("helpers.view_helperassignment")):
@@ -137,7 +138,8 @@ class HelperAssignment(models.Model):
 class VisitQuerySet(HouseholdPartQuerySet):
     def restrict(self, user, action: str = "view"):
         """The subtree rule, plus: the current responsible helper reads the visits of their households (a helper
-        of a union below the household's would otherwise not see them)."""
+        who has since moved to another union, or was assigned before the lineage rule, would otherwise not see
+        them)."""
         scoped = super().restrict(user, action)
         if action == "view" and getattr(user, "kind", None) == "staff" and user.is_active and (
                 user.has_role_permission("helpers.view_visit")):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +12,23 @@ from bangfu.helpers.frequencies import visit_due_on
 from bangfu.helpers.models import ASSIGNABLE_STATES, HelperAssignment, HelperMode, Visit
 from bangfu.helpers.rules import may_record_visit
 from bangfu.registry.models import CLOSED_STATES
+
+# The kind of notice that tells the responsible helper an urgent contact is due (sent by bangfu.care, which
+# never says why); other urgent notices linking to the archive page say something else.
+URGENT_CONTACT = "urgent_contact"
+
+
+def urgent_notice_at(user, household):
+    """When the user's newest unread "urgent contact due" notice linking to this household was sent (None: there
+    is none). Reads only the user's own notices (`Notification.objects.restrict`), in one query; says nothing of
+    why."""
+    from bangfu.notifications.models import Notification, Urgency
+
+    url = reverse("registry:detail", args=[household.pk])
+    return (Notification.objects.restrict(user, "view").unread()
+            .filter(kind=URGENT_CONTACT, urgency=Urgency.URGENT)
+            .filter(Q(link=url) | Q(link__startswith=f"{url}#") | Q(link__startswith=f"{url}?"))
+            .order_by("-created_at").values_list("created_at", flat=True).first())
 
 
 def panel_context(request, household):
@@ -24,10 +43,14 @@ def panel_context(request, household):
     visits = Visit.objects.restrict(user, "view").filter(household=household)
     last_visit = visits.order_by("-visited_on", "-id").first()
     due = visit_due_on(current) if current is not None else None
+    # The current responsible helper sees, on top, that an urgent contact is due (the notice says so too).
+    is_helper = current is not None and current.helper_id == user.pk
+    urgent_at = urgent_notice_at(user, household) if is_helper else None
     perms = user.role_permissions
     open_for_helpers = household.state in ASSIGNABLE_STATES
     return {
         "helpers_current": current,
+        "helpers_urgent_notice_at": urgent_at,
         "helpers_history": [row for row in rows if row.ends_on is not None],
         "helpers_last_visit": last_visit,
         "helpers_visit_count": visits.count(),

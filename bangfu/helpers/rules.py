@@ -1,8 +1,11 @@
 """Who may be a household's responsible helper, who may record its visits, and since when it existed.
 
 * A responsible helper (pairing or accountable modes) is an active staff user holding one of `HELPER_ROLES`
-  whose union is the household's union, a union inside its subtree or a union above it. A person of an
-  unrelated union (a sibling's, another province's) is refused with a message naming that union.
+  whose union is the household's union or a union above it (its lineage). A person of a union below it would
+  be locked out by the scoping (the household, their notices' links and its visits are outside their subtree),
+  and a person of an unrelated union (a sibling's, another province's) has no business with it: both are
+  refused. The refusal names the person and their union only when the actor may name that person at all
+  (`nameable_users`); anybody else gets one neutral message, so an id typed into the API reveals nothing.
 * In the union mode the union itself is responsible: the household's union or a union above it.
 * Visits are recorded by case workers, reviewers and counsellors for any household of their subtree, and by
   a helper (role helper) only for the households they are the current responsible helper of.
@@ -35,14 +38,22 @@ def household_existed_on(household) -> dt.date:
     return created
 
 
-def related_to_household(org, household) -> bool:
-    """`org` is the household's union, inside its subtree or above it."""
-    household_path = household.org.path
-    return org.path.startswith(household_path) or household_path.startswith(org.path)
+def in_lineage(org, household) -> bool:
+    """`org` is the household's union or a union above it (one prefix match)."""
+    return household.org.path.startswith(org.path)
 
 
-def helper_refusal(household, user) -> str | None:
-    """Why `user` cannot be the household's responsible helper (None when they can)."""
+def choose_from_the_list() -> str:
+    """The one refusal of a person the actor may not name: it says nothing about them."""
+    return _("Choose a responsible helper from the list: a person of this household's union or a union above it "
+             "who holds a helping role.")
+
+
+def helper_refusal(household, user, actor=None) -> str | None:
+    """Why `user` cannot be the household's responsible helper (None when they can). With an `actor`, a person
+    the actor may not name (`nameable_users`) gets the neutral message, never their name or union."""
+    if getattr(actor, "pk", None) is not None and not nameable_users(actor).filter(pk=user.pk).exists():
+        return None if eligible_helpers(household).filter(pk=user.pk).exists() else choose_from_the_list()
     name = str(user)
     if not user.is_active:
         return _("%(helper)s's account is switched off: choose an active user.") % {"helper": name}
@@ -51,20 +62,20 @@ def helper_refusal(household, user) -> str | None:
                  "leadership or counsellor).") % {"helper": name}
     if user.org_id is None:
         return _("%(helper)s belongs to no union.") % {"helper": name}
-    if not related_to_household(user.org, household):
-        return _("%(helper)s is in %(union)s, which is neither this household's union nor above or below it.") % {
+    if not in_lineage(user.org, household):
+        return _("%(helper)s is in %(union)s, which is not this household's union or a union above it.") % {
             "helper": name, "union": user.org.name}
     return None
 
 
 def eligible_helpers(household):
-    """Every user who may be the household's responsible helper, as one queryset (for selects and checks)."""
+    """Every user who may be the household's responsible helper (active staff with a helping role of the
+    household's union or a union above it), as one queryset (for selects and checks)."""
     from bangfu.accounts.models import User
 
-    org = household.org
     return (
         User.objects.filter(is_active=True, kind="staff", org__isnull=False, roles__role__in=HELPER_ROLES)
-        .filter(Q(org__path__startswith=org.path) | Q(org__path__in=lineage_paths(org)))
+        .filter(org__path__in=lineage_paths(household.org))
         .distinct().select_related("org").order_by("org__path", "full_name", "username")
     )
 
@@ -104,6 +115,7 @@ def may_record_visit(user, household) -> bool:
         return False
     if user.has_role(*VISIT_ANY_ROLES) and Household.objects.restrict(user, "view").filter(pk=household.pk).exists():
         return True
-    # Anyone else holding the permission (a helper, or a case worker responsible for a household of a union
-    # above their own) records the visits of the households they are responsible for.
+    # Anyone else holding the permission (a helper; or a case worker still responsible for a household outside
+    # their subtree: assigned before the lineage rule, or moved to another union since) records the visits of
+    # the households they are responsible for.
     return is_current_helper(user, household)

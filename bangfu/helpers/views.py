@@ -30,7 +30,7 @@ PAGE_VISITS = 100
 
 def _household(request, pk: int, permission: str, *, as_helper: bool = False) -> Household:
     """The household if the user holds `permission` and may see it (its union's subtree; with `as_helper`, also
-    as its current responsible helper, who may belong to a union below it); 404 otherwise."""
+    as its current responsible helper, who may have moved to a union outside that lineage since); 404 otherwise."""
     user = request.user
     if not user.has_role_permission(permission):
         raise Http404

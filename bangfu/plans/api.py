@@ -28,7 +28,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bangfu import audit
-from bangfu.accounts.models import User
 from bangfu.api.base import ScopedViewSetMixin
 from bangfu.core.scoping import assert_in_scope
 from bangfu.plans import api_serializers as s
@@ -48,13 +47,10 @@ def _household(request, pk) -> Household:
     return household
 
 
-def _owner(pk):
-    if pk is None:
-        return None
-    owner = User.objects.filter(pk=pk).first()
-    if owner is None:
-        raise exceptions.ValidationError({"owner": [str(_("There is no user %(id)s.") % {"id": pk})]})
-    return owner
+def _owner(household, pk, *, keep=None):
+    """The owner named by id, looked up only among the household's eligible owners: any other id (another
+    union's user, a user below, an unknown id) gets the one neutral message, never a name."""
+    return measure_services.find_owner(household, pk, keep=keep)
 
 
 class PlansApiMixin(ScopedViewSetMixin):
@@ -153,7 +149,7 @@ class MeasureFilter(filters.FilterSet):
     retrieve=extend_schema(summary=_("One measure")),
     create=extend_schema(summary=_("Add a measure to a household's plan"), request=s.MeasureCreateSerializer,
                          description=_("The due date is today or later; the owner an active staff member who may "
-                                       "update measures, of the household's union, a union below or above it."),
+                                       "update measures, of the household's union or a union above it."),
                          responses={201: s.MeasureSerializer}),
     partial_update=extend_schema(summary=_("Change the due date or owner of an open measure"),
                                  request=s.MeasureUpdateSerializer, responses={200: s.MeasureSerializer}),
@@ -175,7 +171,7 @@ class MeasureViewSet(PlansApiMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         self.require("plans.add_measure")
         data = validated(s.MeasureCreateSerializer, request.data)
         household = _household(request, data["household"])
-        owner = _owner(data.get("owner")) or request.user
+        owner = _owner(household, data.get("owner")) or request.user
         with transaction.atomic():
             measure = measure_services.measure_add(household, request.user, function=data["function"],
                                                    kind=data["kind"], description=data["description"], owner=owner,
@@ -187,7 +183,7 @@ class MeasureViewSet(PlansApiMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         measure = self.get_object()  # scoped with "change"
         self.require("plans.add_measure")
         data = validated(s.MeasureUpdateSerializer, request.data)
-        owner = _owner(data.get("owner")) or measure.owner
+        owner = _owner(measure.household, data.get("owner"), keep=measure.owner) or measure.owner
         measure = measure_services.measure_update(measure, request.user, due_on=data.get("due_on", measure.due_on),
                                                   owner=owner)
         return Response(self._fresh(measure))
@@ -241,7 +237,8 @@ class RecommendationViewSet(PlansApiMixin, mixins.ListModelMixin, mixins.Retriev
     def accept(self, request, pk=None, **kwargs):
         rec = self.get_object()
         data = validated(s.AcceptSerializer, request.data)
-        rec = recommendation_accept(rec, request.user, owner=_owner(data.get("owner")), due_on=data.get("due_on"),
+        rec = recommendation_accept(rec, request.user, owner=_owner(rec.household, data.get("owner")),
+                                    due_on=data.get("due_on"),
                                     function=data.get("function"), kind=data.get("kind"),
                                     description=data.get("description"))
         return Response(self._fresh(rec))

@@ -11,9 +11,8 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from bangfu.accounts.models import User
 from bangfu.plans.models import MeasureFunction, MeasureKind, MeasureState
-from bangfu.plans.services.measures import TRANSITIONS, eligible_owners
+from bangfu.plans.services.measures import TRANSITIONS, choose_an_owner, eligible_owner, eligible_owners
 from bangfu.registry.forms import ServiceForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -21,21 +20,36 @@ EMPTY = [("", "---------")]
 
 
 class OwnerField(forms.ChoiceField):
-    """A select of the users who may own the household's measures. Any user id is accepted here, so that the
-    write function's rule (with its message naming the union) decides who may be the owner."""
+    """A select of the users who may own the household's measures. A posted id is looked up only among them (and
+    the measure's current owner, `keep`): any other id gets the one neutral message of the write functions,
+    which names nobody (a typed id of another union's user reveals nothing)."""
+
+    def __init__(self, *args, household=None, keep=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.household, self.keep = household, keep
 
     def valid_value(self, value):
-        return str(value).isdigit()
+        return True  # looked up in clean(), with the neutral message
 
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return None
-        return User.objects.filter(pk=int(value)).first() if len(value) < 19 else None
+        owner = eligible_owner(self.household, value, keep=self.keep)
+        if owner is None:
+            raise forms.ValidationError(choose_an_owner(), code="owner")
+        return owner
 
 
-def owner_choices(household) -> list[tuple[str, str]]:
-    return [*EMPTY, *((str(u.pk), f"{u} · {u.org.name}" if u.org_id else str(u)) for u in eligible_owners(household))]
+def _owner_label(user) -> str:
+    return f"{user} · {user.org.name}" if user.org_id else str(user)
+
+
+def owner_choices(household, keep=None) -> list[tuple[str, str]]:
+    owners = list(eligible_owners(household))
+    if keep is not None and keep not in owners:
+        owners.insert(0, keep)  # the current owner stays selectable until somebody chooses another
+    return [*EMPTY, *((str(u.pk), _owner_label(u)) for u in owners)]
 
 
 class PlanForm(ServiceForm):
@@ -56,18 +70,21 @@ class MeasureForm(ServiceForm):
 
     def __init__(self, *args, household, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(household)
-        self.fields["owner"].widget.choices = self.fields["owner"].choices
+        _set_owners(self.fields["owner"], household)
+
+
+def _set_owners(field: OwnerField, household, keep=None) -> None:
+    field.household, field.keep = household, keep
+    field.choices = owner_choices(household, keep)
 
 
 class MeasureEditForm(ServiceForm):
     due_on = forms.DateField(label=_("Due date"), required=False, widget=DATE)
     owner = OwnerField(label=_("Measure owner"), required=False)
 
-    def __init__(self, *args, household, **kwargs):
+    def __init__(self, *args, household, current_owner=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = owner_choices(household)
-        self.fields["owner"].widget.choices = self.fields["owner"].choices
+        _set_owners(self.fields["owner"], household, current_owner)
 
 
 class MeasureStateForm(ServiceForm):

@@ -162,8 +162,8 @@ def measure_detail(request, pk):
     may_update = is_open and measure_services.may_update(user, measure)
     may_replan = is_open and measure_services.may_manage(user)
     state_form = forms.MeasureStateForm(measure=measure, initial={"state": measure.state, "outcome": measure.outcome})
-    edit_form = forms.MeasureEditForm(household=household, initial={"due_on": measure.due_on,
-                                                                     "owner": str(measure.owner_id)})
+    edit_form = forms.MeasureEditForm(household=household, current_owner=measure.owner,
+                                      initial={"due_on": measure.due_on, "owner": str(measure.owner_id)})
     if request.method == "POST":
         action = request.POST.get("action")
         # Changing needs the change permission in scope: anything else is a 404, like another union's measure.
@@ -177,7 +177,7 @@ def measure_detail(request, pk):
                     messages.success(request, _("The measure was updated."))
                     return redirect(reverse("plans:household", args=[household.pk]) + "#measures")
             elif action == "edit" and may_replan:
-                edit_form = forms.MeasureEditForm(request.POST, household=household)
+                edit_form = forms.MeasureEditForm(request.POST, household=household, current_owner=measure.owner)
                 if edit_form.is_valid():
                     measure_services.measure_update(measure, user, due_on=edit_form.cleaned_data["due_on"],
                                                     owner=edit_form.cleaned_data["owner"])
@@ -204,7 +204,7 @@ def _decide(request, rec, action, accept_form, reject_form) -> bool:
     """Hand one decision to its write function; False when the form itself is not valid."""
     user = request.user
     if action == "accept":  # as proposed (the plan page's button): owner as posted, else the user deciding
-        owner = forms.OwnerField(required=False).clean(request.POST.get("owner", ""))
+        owner = forms.OwnerField(required=False, household=rec.household).clean(request.POST.get("owner", ""))
         recommendation_accept(rec, user, owner=owner)
         return True
     if action == "edit":

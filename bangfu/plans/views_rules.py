@@ -1,5 +1,6 @@
-"""Pages of the recommendation rules: the list (current versions, how many proposals each made in the user's
-subtree), one rule with its history of versions, the edit form (a new version on every save), a new rule.
+"""Pages of the recommendation rules: the list (current versions, how many proposals each made among those the
+user may see: no counts for a user who may not see proposals), one rule with its history of versions, the edit
+form (a new version on every save), a new rule.
 
 Reading needs `plans.view_recommendationrule` (case workers see why they get a proposal); editing needs
 `plans.change_recommendationrule` (system administrators). Anything else is a 404.
@@ -39,9 +40,20 @@ def _rules(request):
     return queryset
 
 
+def _may_count(user) -> bool:
+    """Counts of proposals are shown only to users who may see proposals (a system administrator edits the
+    rules but sees no household's proposals, not even as national counts)."""
+    return user.has_role_permission("plans.view_recommendation")
+
+
+def _proposals(user):
+    """The proposals the user may see, through the scoping chokepoint (staff: their subtree)."""
+    return Recommendation.objects.restrict(user, "view")
+
+
 def _proposal_counts(user) -> dict[str, dict]:
-    """Proposals made per rule code (all versions) for households of the user's subtree: aggregates only."""
-    rows = (Recommendation.objects.all().restrict_to_subtree(user).values("rule__code")
+    """Proposals made per rule code (all versions) among those the user may see: aggregates only."""
+    rows = (_proposals(user).values("rule__code")
             .annotate(total=Count("id"), pending=Count("id", filter=Q(decision=RecommendationDecision.PENDING)),
                       rejected=Count("id", filter=Q(decision=RecommendationDecision.REJECTED)))
             .order_by())
@@ -55,11 +67,12 @@ def _crumbs(*more):
 @login_required
 def rule_list(request):
     rules = list(_rules(request).current().order_by("priority", "code"))
-    counts = _proposal_counts(request.user)
+    show_counts = _may_count(request.user)
+    counts = _proposal_counts(request.user) if show_counts else {}
     for rule in rules:
         rule.counts = counts.get(rule.code, {"total": 0, "pending": 0, "rejected": 0})
     return render(request, "plans/rules/list.html", {
-        "rules": rules, "may_edit": request.user.has_role_permission(EDIT),
+        "rules": rules, "may_edit": request.user.has_role_permission(EDIT), "show_counts": show_counts,
         "crumbs": [(_("Recommendation rules"), "")],
     })
 
@@ -92,12 +105,13 @@ def rule_detail(request, code):
         shown = next((v for v in versions if v.version == wanted), None)
         if shown is None:
             raise Http404
-    counts = dict(Recommendation.objects.all().restrict_to_subtree(request.user).filter(rule__code=code)
-                  .values_list("rule__version").annotate(n=Count("id")).order_by())
+    show_counts = _may_count(request.user)
+    counts = dict(_proposals(request.user).filter(rule__code=code).values_list("rule__version")
+                  .annotate(n=Count("id")).order_by()) if show_counts else {}
     for version in versions:
         version.proposal_count = counts.get(version.version, 0)
     return render(request, "plans/rules/detail.html", {
-        "rule": shown, "current": current, "versions": versions, "may_edit": may_edit,
+        "rule": shown, "current": current, "versions": versions, "may_edit": may_edit, "show_counts": show_counts,
         "condition_json": json.dumps(shown.condition, ensure_ascii=False, indent=2),
         "proposals": _proposal_rows(shown.proposals),
         "crumbs": _crumbs((f"{current.display_title} ({current.code})", "")),

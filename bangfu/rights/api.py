@@ -30,7 +30,7 @@ from bangfu.api.base import ScopedViewSetMixin
 from bangfu.core.scoping import assert_in_scope
 from bangfu.registry.models import Household
 from bangfu.rights.models import OPEN_CASE_STATES, CaseKind, CaseOutcome, CaseState, CaseTopic, RightsCase
-from bangfu.rights.services import close_case, open_case, reopen_case, update_case
+from bangfu.rights.services import choose_a_handler, close_case, open_case, reopen_case, update_case
 
 MAX_ID = 2**63 - 1  # a bigger id is a 400 (SQLite cannot even bind it), not a 500
 
@@ -73,7 +73,7 @@ class CaseWriteSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=4000, help_text=_("What the case is about."))
     opened_on = serializers.DateField(help_text=_("Not in the future, not before the household is on record."))
     handled_by = _id(required=False, allow_null=True, help_text=_(
-        "User id of the handler: staff of the household's union, a union above it or below it."))
+        "User id of the handler: staff of the household's union or a union above it."))
     counterpart = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                         help_text=_("The employer or other party."))
 
@@ -113,8 +113,7 @@ def _handler(data: dict):
         return None
     user = User.objects.select_related("org").filter(pk=pk).first()
     if user is None:
-        raise ApiValidationError({"handled_by": [str(_(
-            "Choose a member of staff of the household's union, of a union above it or of one below it."))]})
+        raise ApiValidationError({"handled_by": [choose_a_handler()]})
     return user
 
 

@@ -4,7 +4,6 @@ is decided by `bangfu.rights.services`, whose field errors land back on the fiel
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,13 +18,13 @@ BLANK = [("", "---------")]
 
 
 def eligible_handlers(household):
-    """Active staff of the household's union, the unions above it and those below it, whose role works on
-    rights cases (the service checks the same rule; the select only offers who would pass)."""
+    """Active staff of the household's union and the unions above it, whose role works on rights cases (the
+    service checks the same rule; the select only offers who would pass)."""
     path = household.org.path
     lineage = [path[:i] for i in range(len(path), 0, -Org.steplen)]
     roles = [role for role, permissions in ROLE_PERMISSIONS.items() if "rights.view_rightscase" in permissions]
     return (User.objects.filter(is_active=True, kind=User.Kind.STAFF, roles__role__in=roles)
-            .filter(Q(org__path__startswith=path) | Q(org__path__in=lineage))
+            .filter(org__path__in=lineage)
             .select_related("org").distinct().order_by("-org__depth", "full_name", "username"))
 
 
@@ -45,7 +44,7 @@ class CaseForm(ServiceForm):
     opened_on = forms.DateField(label=_("Case opened on"), widget=DATE, required=False)
     counterpart = forms.CharField(label=_("Employer or other party"), max_length=200, required=False)
     handled_by = HandlerField(label=_("Case handled by"), queryset=User.objects.none(), required=False,
-                              help_text=_("Staff of this union, a union above it or below it; they are notified."))
+                              help_text=_("Staff of this union or of a union above it; they are notified."))
     state = forms.ChoiceField(label=_("Case state"), choices=[(s, CaseState(s).label) for s in OPEN_CASE_STATES])
 
     def __init__(self, *args, household, editing: bool = False, **kwargs):

@@ -9,8 +9,9 @@ Rules:
 * dates are never in the future; a case is not opened before the household is on record (`household_since`);
   it is not closed before it was opened;
 * closing needs an outcome (and a closing date); a closed case is read-only until it is reopened (with a reason);
-* the handler is an active member of staff of the household's union, of a union above it or of one below it,
-  whose role may see rights cases;
+* the handler is an active member of staff of the household's union or of a union above it (its lineage: a
+  handler of a union below would be locked out of the case by the scoping), whose role may see rights cases;
+  anybody else gets one neutral message that tells nothing about the person;
 * a new case needs an open archive (a closed archive is read-only); a case already running when the archive
   closed can still be updated and closed.
 """
@@ -45,9 +46,13 @@ def household_since(household) -> dt.date:
 
 
 def _lineage_ok(handler, household) -> bool:
-    """The handler's union is the household's union, above it or below it (one prefix match each way)."""
-    user_path, household_path = handler.org.path, household.org.path
-    return user_path.startswith(household_path) or household_path.startswith(user_path)
+    """The handler's union is the household's union or a union above it (one prefix match)."""
+    return household.org.path.startswith(handler.org.path)
+
+
+def choose_a_handler() -> str:
+    """The one refusal of a person outside the household's lineage (or unknown): nothing about them."""
+    return _("Choose a member of staff of the household's union or of a union above it.")
 
 
 def handler_problem(handler, household) -> str | None:
@@ -56,8 +61,9 @@ def handler_problem(handler, household) -> str | None:
         return None
     if not handler.is_active or handler.kind != "staff" or not handler.org_id or not _lineage_ok(handler, household):
         # One message for every refusal: it tells nothing about users of other unions.
-        return _("Choose a member of staff of the household's union, of a union above it or of one below it.")
+        return choose_a_handler()
     if not handler.has_role_permission("rights.view_rightscase"):
+        # Named: a person of the household's lineage, whom anybody who may act on the household may see.
         return _("%(user)s has no role that works on rights cases.") % {"user": handler}
     return None
 

@@ -8,10 +8,7 @@ case is a 404, as is a role that may not see rights cases), the forms type-check
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -21,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bangfu import audit
+from bangfu.core.decorators import staff_page
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.registry.models import Household
 from bangfu.rights.forms import CaseFilterForm, CaseForm, CloseForm, ReopenForm
@@ -31,21 +29,6 @@ from bangfu.rights.services import close_case, open_case, reopen_case, update_ca
 PAGE_SIZE = 25
 
 
-def staff_page(permission: str):
-    """Signed-in staff holding `permission`; anyone else (workers, providers, other roles) gets a 404."""
-
-    def decorate(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            user = request.user
-            if user.kind != "staff" or not user.org_id or not user.has_role_permission(permission):
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _crumbs(*items):

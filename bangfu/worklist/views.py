@@ -23,10 +23,12 @@ def _staff_only(user) -> None:
         raise Http404
 
 
-def _log_crisis_read(request, rows: int, page: str) -> None:
-    """Crisis cases are care records: every read of them is in the access log (DOMAIN.md §8)."""
-    if rows:
-        audit.log_access(request, "view", object_type="care.crisiscase", rows=rows, page=page)
+def _log_crisis_read(request, cases, page: str) -> None:
+    """Crisis cases are care records: every read of them is in the access log (DOMAIN.md §8), naming the cases
+    shown (as the care pages do)."""
+    ids = [case.pk for case in cases]
+    if ids:
+        audit.log_access(request, "view", object_type="care.crisiscase", rows=len(ids), page=page, ids=ids)
 
 
 @login_required
@@ -36,7 +38,7 @@ def my_work(request):
     work = work_list(user)
     by_key = {section.key: section for section in work.sections}
     if "crises" in by_key:
-        _log_crisis_read(request, len(by_key["crises"].rows), "worklist")
+        _log_crisis_read(request, by_key["crises"].rows, "worklist")
     roles = [Role(role).label for role in sorted(user.role_set) if role in Role.values]
     return render(request, "worklist/home.html", {
         "work": work, "sections": work.sections, "by_key": by_key, "today": work.today.day, "now": work.today.now,
@@ -59,7 +61,7 @@ def section_list(request, section):
     queryset = kind.subtree_rows(user, today) if subtree else kind.rows(user, today)
     page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     if kind.key == "crises":
-        _log_crisis_read(request, len(page.object_list), "worklist_crises")
+        _log_crisis_read(request, page.object_list, "worklist_crises")
     title = kind.subtree_title if subtree else kind.title
     return render(request, "worklist/list.html", {
         "kind": kind, "page": page, "rows": page.object_list, "title": title, "subtree": subtree,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -71,8 +71,22 @@ def open_care_plan(household, user, *, opened_on, goals: str = "", counsellor=No
         plan = plan or CarePlan(household=household)
         plan.state, plan.opened_on, plan.closed_on = CarePlanState.OPEN, opened_on, None
         plan.goals, plan.counsellor = goals, counsellor
-        plan.save()
+        _save_plan(plan)
     return plan
+
+
+def _save_plan(plan: CarePlan) -> None:
+    """Save a care plan; losing the race for a household's first plan is a clear refusal, not an error page.
+
+    Two counsellors opening the first plan of one household at the same moment both find none (there is no row
+    to lock yet); the one-plan-per-household unique index lets only the first insert through and the second
+    gets an IntegrityError, turned here into a message (the savepoint keeps the caller's transaction usable)."""
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError:
+        raise ValidationError(_("Another counsellor opened a care plan for this household at the same moment: "
+                                "reload the page to see it and change it instead.")) from None
 
 
 def update_care_plan(plan: CarePlan, user, *, goals: str, counsellor=None) -> CarePlan:

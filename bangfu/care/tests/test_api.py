@@ -104,3 +104,25 @@ def test_care_plan_and_sessions_through_the_api(api_as, counsellor, household, m
     assert session.status_code == 201 and session.json()["member_name_masked"] == "王**"
     listed = api.get(f"/api/v1/counselling-sessions/?household={household.pk}").json()
     assert listed["count"] == 1 and "results" in listed and CounsellingSession.objects.count() == 1
+
+
+def test_care_lists_come_20_at_a_time_and_never_more_than_50(api_as, counsellor, household, member):
+    from bangfu.care.api import CarePagination, CarePlanViewSet
+
+    today = timezone.localdate()
+    Screening.objects.bulk_create(
+        Screening(household=household, member=member, instrument="phq9", answers=[0] * 9, score=0, band="minimal",
+                  screened_on=today, counsellor=counsellor) for _ in range(55))
+    CounsellingSession.objects.bulk_create(
+        CounsellingSession(household=household, member=member, kind="counselling", held_on=today,
+                           counsellor=counsellor) for _ in range(55))
+    CrisisCase.objects.bulk_create(
+        CrisisCase(household=household, reason="severe_score", opened_at=timezone.now(), due_at=timezone.now(),
+                   responsible_org=household.org) for _ in range(55))
+    api = api_as(counsellor)
+    for endpoint in ("screenings", "counselling-sessions", "crisis-cases"):
+        first = api.get(f"/api/v1/{endpoint}/").json()
+        assert first["count"] == 55 and len(first["results"]) == 20, endpoint
+        for asked in (50, 51, 500):
+            assert len(api.get(f"/api/v1/{endpoint}/", {"limit": asked}).json()["results"]) == 50, (endpoint, asked)
+    assert CarePlanViewSet.pagination_class is CarePagination  # one plan per household: 55 would need 55 homes

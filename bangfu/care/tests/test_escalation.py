@@ -62,6 +62,7 @@ def test_after_the_deadline_the_case_moves_one_level_up_once_per_deadline(
     assert "escalated to you" in told.title
     previous = notices(counsellor)[-1]
     assert previous.kind == "crisis_escalated" and tree.county.name in previous.title
+    assert previous.urgency == "urgent"  # told again, urgently: they can still acknowledge it
     assert notices(city_counsellor) == []
     job = Job.objects.get(kind="care_crisis_escalation")
     assert (job.status, job.rows_updated, job.parameters["cases"]) == ("done", 1, [case.pk])
@@ -95,12 +96,61 @@ def test_levels_without_counsellors_are_skipped_and_the_root_keeps_the_case(
     assert len(titles) == 2 and "still not acknowledged" in titles[1]
 
 
-def test_without_counsellors_above_the_case_goes_to_the_parent(tree, household, member, counsellor,
-                                                               django_capture_on_commit_callbacks):
+def test_without_counsellors_above_the_case_stays_where_it_is(tree, counsellor, county_counsellor):
     from bangfu.care.services.crisis import escalation_target
 
+    tree.user("leader", tree.city, Role.LEADERSHIP)  # leadership above is no target: it does not counsel
     assert escalation_target(tree.grassroots) == tree.county
+    assert escalation_target(tree.county) == tree.county  # nobody above counsels: it stays
+    assert escalation_target(tree.city) == tree.city
     assert escalation_target(tree.national) == tree.national
+
+
+def test_with_a_counsellor_only_at_the_grassroots_every_escalation_tells_someone(
+        tree, case, counsellor, django_capture_on_commit_callbacks):
+    """The case stays with the only counsellors there are; each missed deadline reminds them, urgently (it used
+    to go to the county and the city, where nobody was told anything)."""
+    leader = tree.user("countyleader", tree.county, Role.LEADERSHIP)
+    at = OPENED
+    for level in (1, 2, 3):
+        at += 25 * HOUR
+        assert escalate(at, django_capture_on_commit_callbacks)["escalated"] == 1
+        case.refresh_from_db()
+        assert (case.responsible_org, case.escalation_level, case.due_at) == (tree.grassroots, level, at + 24 * HOUR)
+        reminder = Notification.objects.get(dedupe_key=f"care-crisis-{case.pk}-esc-{level}")
+        assert (reminder.recipient, reminder.urgency) == (counsellor, "urgent")
+        assert "still not acknowledged" in reminder.title
+    assert notices(leader) == []  # a counsellor was told each time
+
+
+def test_no_counsellor_anywhere_tells_the_leadership_at_opening_and_at_each_escalation(
+        tree, household, member, caplog, django_capture_on_commit_callbacks):
+    from bangfu.care.services import record_screening
+    from bangfu.care.tests.test_screenings import REASON_WORDS
+
+    elsewhere = tree.user("farcounsellor", tree.other_grassroots, Role.COUNSELLOR)
+    county_leader = tree.user("countyleader", tree.county, Role.LEADERSHIP)
+    county_reviewer = tree.user("countyreviewer", tree.county, Role.REVIEWER)
+    city_leader = tree.user("cityleader", tree.city, Role.LEADERSHIP)  # not the nearest: not told
+    with time_machine.travel(OPENED, tick=False), django_capture_on_commit_callbacks(execute=True):
+        record_screening(household, member, "phq9", PHQ9_POSITIVE_ITEM_9, OPENED.date(), elsewhere)
+    case = CrisisCase.objects.get()
+    assert case.responsible_org == tree.grassroots
+    for person in (county_leader, county_reviewer):
+        [told] = notices(person)
+        assert told.urgency == "urgent" and told.kind == "care_needs_counsellor"
+        assert told.title == f"An urgent care case of household {household.archive_number} needs a counsellor"
+        assert told.link == f"/households/{household.pk}/"
+        text = f"{told.title} {told.body} {told.link} {told.dedupe_key}".lower()
+        assert [word for word in REASON_WORDS if word in text and word != "counsell"] == []
+    assert notices(city_leader) == [] and notices(elsewhere) == []
+    assert any(r.levelname == "WARNING" and "no active counsellor" in r.getMessage() for r in caplog.records)
+
+    escalate(OPENED + 25 * HOUR, django_capture_on_commit_callbacks)
+    case.refresh_from_db()
+    assert (case.responsible_org, case.escalation_level) == (tree.grassroots, 1)  # nowhere to go: it stays
+    assert [n.kind for n in notices(county_leader)] == ["care_needs_counsellor"] * 2
+    assert notices(city_leader) == []
 
 
 def test_acknowledged_cases_never_escalate(case, counsellor, county_counsellor, django_capture_on_commit_callbacks):

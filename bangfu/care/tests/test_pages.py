@@ -45,6 +45,12 @@ def test_screening_form_scores_and_shows_the_band(signed_in, counsellor, househo
     assert "Screening saved. Score 16 of 27: Moderately severe." in html
     case = CrisisCase.objects.get(screening=screening)
     assert f"/care/crises/{case.pk}/" in html and "A crisis case was opened" in html
+    # A second positive screening while the case is active opens none, and the page says so.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(f"/care/households/{household.pk}/screenings/new/",
+                            answers_post([0, 0, 0, 0, 0, 0, 0, 0, 2], member=member.pk), follow=True)
+    assert "already has an active crisis case: no new case was opened" in again.content.decode()
+    assert CrisisCase.objects.count() == 1 and Screening.objects.count() == 2
     assert AccessLogEntry.objects.filter(object_type="care.screening", object_id=str(screening.pk),
                                          user=counsellor).exists()
 

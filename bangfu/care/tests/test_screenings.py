@@ -124,13 +124,64 @@ def test_without_any_counsellor_above_the_household_its_own_union_is_responsible
     assert CrisisCase.objects.get().responsible_org == tree.grassroots
 
 
-def test_in_the_union_mode_no_person_is_told(screen, household, helper_user, counsellor):
+def told_of_urgent_contact(user):
+    return list(Notification.objects.filter(recipient=user, kind="urgent_contact"))
+
+
+def test_in_the_union_mode_the_case_workers_of_the_union_are_told(screen, household, helper_user, counsellor,
+                                                                  grassroots_cadre, outsider, county_reviewer):
     from bangfu.helpers.models import HelperAssignment, HelperMode
 
     HelperAssignment.objects.create(household=household, mode=HelperMode.UNION, helper_org=household.org,
                                     helper_kind="union", starts_on=dt.date(2026, 1, 1))
     screen(PHQ9_POSITIVE_ITEM_9)
-    assert list(Notification.objects.values_list("recipient__username", flat=True)) == ["counsellor"]
+    [told] = told_of_urgent_contact(grassroots_cadre)
+    assert told.urgency == "urgent" and household.archive_number in told.title
+    text = f"{told.title} {told.body} {told.kind} {told.link} {told.dedupe_key}".lower()
+    assert [word for word in REASON_WORDS if word in text] == []
+    # Only the household's own union's case workers: not the sibling union's, not the county's reviewer.
+    assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == ["cadre", "counsellor"]
+
+
+def test_without_any_helper_the_case_workers_of_the_union_are_told(screen, household, counsellor, grassroots_cadre,
+                                                                   outsider):
+    screen(PHQ9_POSITIVE_ITEM_9)
+    [told] = told_of_urgent_contact(grassroots_cadre)
+    assert told.urgency == "urgent" and told.link == f"/households/{household.pk}/"
+    text = f"{told.title} {told.body} {told.kind} {told.link} {told.dedupe_key}".lower()
+    assert [word for word in REASON_WORDS if word in text] == []
+    assert told_of_urgent_contact(outsider) == []
+
+
+def test_with_a_helper_the_case_workers_are_not_told(screen, assignment, helper_user, grassroots_cadre, counsellor):
+    screen(PHQ9_POSITIVE_ITEM_9)
+    assert len(told_of_urgent_contact(helper_user)) == 1 and told_of_urgent_contact(grassroots_cadre) == []
+
+
+def test_a_second_positive_screening_joins_the_active_case(screen, household, counsellor, county_counsellor,
+                                                           helper_user, assignment):
+    first = screen(PHQ9_POSITIVE_ITEM_9)
+    second = screen([3, 3, 3, 3, 3, 3, 2, 0, 0])  # severe
+    case = CrisisCase.objects.get()  # one case, still the first screening's
+    assert case.screening == first and Screening.objects.filter(pk=second.pk).exists()
+    assert len(told_of_urgent_contact(helper_user)) == 1  # the helper is told once
+    news = Notification.objects.get(recipient=counsellor, kind="crisis_screening")
+    assert news.urgency == "urgent" and news.link == f"/care/crises/{case.pk}/"
+    assert "new positive screening" in news.title
+    assert Notification.objects.filter(recipient=counsellor, kind="crisis_case").count() == 1
+    assert not Notification.objects.filter(recipient=county_counsellor).exists()
+
+    # Acknowledged is still active: the next one joins it too, and the counsellor who took it is told.
+    from bangfu.care.services import acknowledge, close
+
+    acknowledge(case, county_counsellor, "Visited.")
+    screen(PHQ9_POSITIVE_ITEM_9)
+    assert CrisisCase.objects.count() == 1
+    assert Notification.objects.filter(recipient=county_counsellor, kind="crisis_screening").count() == 1
+    # Once the case is closed, a new positive screening opens a new case (and the helper is told again).
+    close(case, county_counsellor, "Safe.")
+    screen(PHQ9_POSITIVE_ITEM_9)
+    assert CrisisCase.objects.count() == 2 and len(told_of_urgent_contact(helper_user)) == 2
 
 
 def test_an_ended_assignment_is_not_the_current_helper(screen, assignment, helper_user, counsellor):

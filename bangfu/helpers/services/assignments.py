@@ -55,7 +55,7 @@ def _check_household(household, errors: dict) -> None:
             "helper; this archive is “%(state)s”.") % {"state": household.get_state_display()})
 
 
-def _check_responsible(household, mode: str, helper, helper_org, errors: dict):
+def _check_responsible(household, mode: str, helper, helper_org, errors: dict, actor=None):
     """The person (pairing, accountable) or the union (union mode); returns the helper's union to store."""
     if mode not in HelperMode.values:
         _add(errors, "mode", _("Choose a mode of the list."))
@@ -73,7 +73,7 @@ def _check_responsible(household, mode: str, helper, helper_org, errors: dict):
     if helper is None:
         _add(errors, "helper", _("Choose the responsible helper."))
         return None
-    refusal = helper_refusal(household, helper)
+    refusal = helper_refusal(household, helper, actor)
     if refusal:
         _add(errors, "helper", refusal)
         return None
@@ -146,7 +146,7 @@ def assign_helper(household, *, mode: str, helper=None, helper_org=None, helper_
         _add(errors, NON_FIELD_ERRORS, _(
             "This household already has a responsible helper (%(helper)s since %(date)s): hand it over instead.")
             % {"helper": current.responsible, "date": current.starts_on})
-    org = _check_responsible(household, mode, helper, helper_org, errors)
+    org = _check_responsible(household, mode, helper, helper_org, errors, actor)
     _check_kind(household, helper_kind, errors)
     previous_end = (HelperAssignment.objects.filter(household=household, ends_on__isnull=False)
                     .order_by("-ends_on").values_list("ends_on", flat=True).first())
@@ -202,7 +202,7 @@ def hand_over(assignment: HelperAssignment, *, mode: str, to_helper=None, to_hel
     reason = _check_end(old, on, reason, errors, early=_(
         "The handover cannot be before the current helper's start (%(date)s)."))
     _check_household(household, errors)
-    org = _check_responsible(household, mode, to_helper, to_helper_org, errors)
+    org = _check_responsible(household, mode, to_helper, to_helper_org, errors, actor)
     _check_kind(household, helper_kind, errors)
     same_person = (to_helper is not None and to_helper.pk == old.helper_id) or (
         mode == HelperMode.UNION and old.mode == HelperMode.UNION and org is not None and org.pk == old.helper_org_id)

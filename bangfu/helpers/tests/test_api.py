@@ -53,7 +53,7 @@ def test_unrelated_union_helper_is_refused_with_the_reason(api, household, sibli
         "starts_on": today.isoformat()}, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert body["status"] == 400 and "neither this household's union" in body["fields"]["helper"][0]
+    assert body["status"] == 400 and "not this household's union or a union above it" in body["fields"]["helper"][0]
     assert not HelperAssignment.objects.exists()
 
 

@@ -39,17 +39,20 @@ def test_a_helper_of_an_unrelated_union_is_refused_and_nothing_is_saved(househol
     with pytest.raises(ValidationError) as refused:
         _assign(household, sibling_helper, county_reviewer, today)
     message = refused.value.message_dict["helper"][0]
-    assert "天河乙公司工会" in message and "neither this household's union nor above or below it" in message
+    assert "天河乙公司工会" in message and "which is not this household's union or a union above it" in message
     assert not HelperAssignment.objects.exists()
     assert not TimelineEvent.objects.filter(kind="helper_assigned").exists()
     assert not Notification.objects.exists()
 
 
-def test_helpers_of_the_lineage_and_of_the_subtree_are_accepted(tree, county_reviewer, today):
+def test_helpers_of_the_lineage_are_accepted_and_of_the_subtree_refused(tree, county_reviewer, today):
     county_household = household_since(tree.county, 100)
-    below = tree.user("below", tree.grassroots, Role.HELPER)  # inside the household's subtree
+    below = tree.user("below", tree.grassroots, Role.HELPER)  # inside the household's subtree: locked out there
     above = tree.user("above", tree.city, Role.LEADERSHIP)  # above it
-    assert _assign(county_household, below, county_reviewer, today).helper == below
+    with pytest.raises(ValidationError) as refused:
+        _assign(county_household, below, county_reviewer, today)
+    assert "which is not this household's union or a union above it" in refused.value.message_dict["helper"][0]
+    assert _assign(county_household, above, county_reviewer, today).helper_org == tree.city
     other = household_since(tree.grassroots, 100)
     assert _assign(other, above, county_reviewer, today).helper_org == tree.city
 
@@ -125,7 +128,7 @@ def test_hand_over_keeps_history(household, helper, helper_b, grassroots_cadre, 
 def test_hand_over_refusals_save_nothing(household, helper, helper_b, sibling_helper, county_reviewer, today):
     first = _assign(household, helper, county_reviewer, today - dt.timedelta(days=30))
     bad = [
-        ({"to_helper": sibling_helper}, "helper", "neither this household's union"),
+        ({"to_helper": sibling_helper}, "helper", "not this household's union or a union above it"),
         ({"on": today - dt.timedelta(days=31)}, "on", "cannot be before the current helper's start"),
         ({"on": today + dt.timedelta(days=1)}, "on", "cannot be in the future"),
         ({"reason": "  "}, "reason", "Give the reason"),

@@ -4,7 +4,10 @@ Rules (the same for pages and API):
 
 * A new measure's due date is today or later; a changed due date too (an unchanged one may have passed).
 * The owner is an active staff member who may update measures (`plans.change_measure`: case workers,
-  reviewers, helpers) and whose union is the household's union, a union below it, or one above it.
+  reviewers, helpers) and whose union is the household's union or a union above it (its lineage: an owner of a
+  union below could neither open nor update the measure, which is scoped by the household's union). Owners are
+  looked up by id only among these (`eligible_owners`); anybody else gets one neutral message that says
+  nothing about the person (`choose_an_owner`), so a typed id reveals no name.
 * States: planned → in progress → done or cancelled (planned may go straight to done or cancelled); done and
   cancelled are final. Done needs the outcome; cancelled needs the reason, written in the outcome.
 * Who: users who may add measures (`plans.add_measure`) manage every measure in their scope; a user who may
@@ -17,7 +20,6 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from bangfu.accounts.models import User
@@ -52,29 +54,53 @@ def may_update(user, measure: Measure) -> bool:
     return may_manage(user) or measure.owner_id == user.pk
 
 
-def _ancestor_paths(path: str) -> list[str]:
+def _lineage_paths(path: str) -> list[str]:
+    """The path of the household's union and of every union above it."""
     from bangfu.orgs.models import Org
 
     step = Org.steplen
-    return [path[:end] for end in range(step, len(path), step)]
+    return [path[:end] for end in range(step, len(path) + 1, step)]
 
 
 def eligible_owners(household):
     """Users who may own a measure of this household (see the module docstring)."""
-    path = household.org.path
-    return (User.objects.filter(is_active=True, kind=User.Kind.STAFF, roles__role__in=OWNER_ROLES)
-            .filter(Q(org__path__startswith=path) | Q(org__path__in=_ancestor_paths(path)))
+    return (User.objects.filter(is_active=True, kind=User.Kind.STAFF, roles__role__in=OWNER_ROLES,
+                                org__path__in=_lineage_paths(household.org.path))
             .select_related("org").distinct().order_by("org__path", "full_name", "username"))
+
+
+def choose_an_owner() -> str:
+    """The one refusal of an owner who is not eligible (or unknown): it tells nothing about the person."""
+    return _("Choose a measure owner from the list: a person of this household's union or a union above it who "
+             "may update measures.")
+
+
+def eligible_owner(household, pk, *, keep=None):
+    """The eligible owner with this id, or None (also for an id that is not one). `keep` (the measure's current
+    owner) is found as well, so an unchanged owner who has since moved on does not block a re-plan."""
+    if keep is not None and str(keep.pk) == str(pk):
+        return keep
+    if not str(pk).isdigit() or len(str(pk)) > 18:
+        return None
+    return eligible_owners(household).filter(pk=int(pk)).first()
+
+
+def find_owner(household, pk, *, keep=None):
+    """The owner named by id (None for no id), looked up only among the eligible owners (`eligible_owner`);
+    any other id is refused with the neutral message, by field."""
+    if pk in (None, ""):
+        return None
+    owner = eligible_owner(household, pk, keep=keep)
+    if owner is None:
+        raise ValidationError({"owner": [choose_an_owner()]})
+    return owner
 
 
 def check_owner(household, owner) -> None:
     if owner is None:
         raise ValidationError({"owner": [_("Choose who is responsible for the measure.")]})
     if not eligible_owners(household).filter(pk=owner.pk).exists():
-        raise ValidationError({"owner": [_(
-            "%(user)s cannot be responsible for this measure: the owner must be an active staff member who may "
-            "update measures, of the household's union (%(union)s), a union below it or a union above it.")
-            % {"user": owner, "union": household.org.name}]})
+        raise ValidationError({"owner": [choose_an_owner()]})
 
 
 def check_due_on(due_on, *, field: str = "due_on") -> None:

@@ -67,7 +67,7 @@ def test_accept_with_changes_and_bad_input(household, cadre, grassroots_cadre, o
     past = cadre.post(url, {"due_on": (TODAY() - dt.timedelta(days=1)).isoformat()}, format="json")
     assert past.status_code == 400 and "has passed" in past.json()["fields"]["due_on"][0]
     wrong = cadre.post(url, {"owner": outsider.pk}, format="json")
-    assert wrong.status_code == 400 and "cannot be responsible" in wrong.json()["fields"]["owner"][0]
+    assert wrong.status_code == 400 and "Choose a measure owner from the list" in wrong.json()["fields"]["owner"][0]
     missing = cadre.post(url, {"owner": 2**40}, format="json")
     assert missing.status_code == 400 and "owner" in missing.json()["fields"]
     assert not Measure.objects.exists()

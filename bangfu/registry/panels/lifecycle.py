@@ -58,13 +58,17 @@ def timeline_rows(user, events) -> list[dict]:
     the state change and the timeline group of the kind."""
     needs = SUMMARY_NEEDS | SUMMARY_PERMISSIONS
     perms = {perm: user.has_role_permission(perm) for perm in set(needs.values())}
-    return [
-        {"event": event, "label": event.label,
-         "summary": event.summary if perms.get(needs.get(event.kind), True) else "",
-         "from": _state_label(event.from_state), "to": _state_label(event.to_state),
-         "group": group_of(event.kind), "group_label": GROUP_LABELS.get(group_of(event.kind), "")}
-        for event in events
-    ]
+    rows = []
+    for event in events:
+        # The free-text reason tells of the record as much as the summary does (a reopened rights case, a
+        # handover): a user who may not read the record sees neither, only what happened and when.
+        readable = perms.get(needs.get(event.kind), True)
+        rows.append(
+            {"event": event, "label": event.label, "summary": event.summary if readable else "",
+             "reason": event.reason if readable else "",
+             "from": _state_label(event.from_state), "to": _state_label(event.to_state),
+             "group": group_of(event.kind), "group_label": GROUP_LABELS.get(group_of(event.kind), "")})
+    return rows
 
 
 def context(request, household) -> dict:

@@ -212,3 +212,16 @@ def test_queries_do_not_grow_with_rows(signed_in, grassroots_cadre, tree, django
 def test_archive_page_links_to_the_timeline(signed_in, grassroots_cadre, household):
     body = signed_in(grassroots_cadre).get(reverse("registry:detail", args=[household.pk])).content.decode()
     assert f'href="{reverse("registry:timeline", args=[household.pk])}"' in body
+
+
+def test_a_reason_is_shown_only_to_readers_of_the_record_it_tells_of(tree, household, signed_in):
+    """A free-text reason (a reopened rights case) is as telling as the summary: a helper, who may read the
+    timeline but not rights cases, sees that the case was reopened and when — not why."""
+    row = event(household, "rights_case_reopened", at(8))
+    TimelineEvent.objects.filter(pk=row.pk).update(reason="秘密理由：住院治疗")
+    helper = tree.user("timeline_helper", tree.grassroots, Role.HELPER)
+    cadre = tree.user("timeline_cadre", tree.grassroots, Role.CASE_WORKER)
+    for page in (reverse("registry:timeline", args=[household.pk]), reverse("registry:detail", args=[household.pk])):
+        helper_body = signed_in(helper).get(page).content.decode()
+        assert 'data-kind="rights_case_reopened"' in helper_body and "秘密理由" not in helper_body
+        assert "秘密理由" in signed_in(cadre).get(page).content.decode()

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import translation
 
 from bangfu.registry.tests.factories import make_household
 
@@ -22,19 +21,11 @@ def sibling_household(tree):
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(english):
     """Messages are asserted in English (the default UI language is simplified Chinese)."""
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
-def signed_in(signed_in):
+def signed_in(signed_in_en):
     """The project's `signed_in(user)`, asking for English pages."""
-
-    def _signed_in(user):
-        client = signed_in(user)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return _signed_in
+    return signed_in_en

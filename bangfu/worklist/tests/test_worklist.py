@@ -170,6 +170,7 @@ def test_counsellor_sees_open_crisis_cases_by_deadline_without_why(signed_in, w)
     assert w.far_home.archive_number not in body  # another province
     entry = AccessLogEntry.objects.filter(object_type="care.crisiscase").latest("pk")
     assert entry.detail["rows"] == 2 and entry.detail["page"] == "worklist"
+    assert entry.detail["ids"] == [w.c_ack.pk, w.c_open.pk]  # the cases shown, by number
 
 
 def test_an_overdue_crisis_says_so(signed_in, w):
@@ -234,7 +235,8 @@ def test_subtree_full_list_of_overdue_visits(signed_in, w):
 def test_crisis_full_list_is_logged(signed_in, w):
     response = signed_in(w.counsellor).get(reverse("worklist:list", args=["crises"]))
     assert response.status_code == 200
-    assert AccessLogEntry.objects.filter(object_type="care.crisiscase", detail__page="worklist_crises").exists()
+    entry = AccessLogEntry.objects.get(object_type="care.crisiscase", detail__page="worklist_crises")
+    assert sorted(entry.detail["ids"]) == sorted([w.c_ack.pk, w.c_open.pk]) and entry.detail["rows"] == 2
 
 
 def test_fund_manager_sees_the_approvals_inbox_count(signed_in, tree):
