@@ -21,7 +21,7 @@ run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_divisions
 	$(PY) manage.py seed_demo --if-empty
-	BANGFU_DEMO=1 $(PY) manage.py run_platform --addr 127.0.0.1:8000
+	BANGFU_DEMO=1 DJANGO_DEBUG=0 $(PY) manage.py run_platform --addr 127.0.0.1:8000
 
 test: setup
 	$(PY) manage.py check

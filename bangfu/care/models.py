@@ -20,7 +20,7 @@ from bangfu.registry.models.household import HouseholdPartQuerySet
 
 
 class CarePlanState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("care plan state", "Open")
     CLOSED = "closed", _("Closed")
 
 

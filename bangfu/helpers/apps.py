@@ -14,3 +14,8 @@ class HelpersConfig(AppConfig):
 
         register()  # the helper panel on the archive page and the helper/visit rows of the household timeline
         register_schedule()  # the daily notice of overdue visits
+        from bangfu.helpers.services.assignments import end_for_closed_archive
+        from bangfu.registry.signals import household_state_changed
+
+        # A refused, exited, cancelled or merged archive's helper stops being responsible for it.
+        household_state_changed.connect(end_for_closed_archive, dispatch_uid="helpers-end-for-closed-archive")

@@ -240,3 +240,22 @@ def end_assignment(assignment: HelperAssignment, *, on, reason: str, actor) -> H
     record_event(household, "helper_ended", actor=actor, reason=reason, on=str(on), helper=old.responsible,
                  mode=old.mode)
     return old
+
+
+def end_for_closed_archive(sender, *, household, to_state, actor, on, **kwargs) -> int:
+    """An archive that is refused, exited, cancelled or merged needs no helper: its current assignment ends on
+    the day of the decision (never before the assignment's own start), with the state as the reason, and the
+    timeline says so. Receiver of `registry.signals.household_state_changed`; returns how many ended."""
+    from bangfu.registry.models import CLOSED_STATES, State
+
+    if to_state not in CLOSED_STATES:
+        return 0
+    current = HelperAssignment.objects.current().filter(household=household).first()
+    if current is None:
+        return 0
+    reason = _("The archive was closed: %(state)s") % {"state": State(to_state).label}
+    current.ends_on, current.end_reason = max(on, current.starts_on), reason
+    current.save(update_fields=["ends_on", "end_reason"])
+    record_event(household, "helper_ended", actor=actor, reason=reason, on=str(current.ends_on),
+                 helper=current.responsible, mode=current.mode)
+    return 1

@@ -167,3 +167,17 @@ def test_a_new_period_cannot_start_before_the_previous_one_ended(household, help
         _assign(household, helper_b, grassroots_cadre, today - dt.timedelta(days=30))
     assert "cannot start before that" in refused.value.message_dict["starts_on"][0]
     assert _assign(household, helper_b, grassroots_cadre, today - dt.timedelta(days=20)).is_current
+
+
+def test_exiting_the_archive_ends_its_helper_on_the_day_of_the_exit(household, helper, grassroots_cadre, today):
+    from bangfu.helpers.queries import households_without_helper
+    from bangfu.registry.services import lifecycle as registry_lifecycle
+
+    row = _assign(household, helper, grassroots_cadre, today - dt.timedelta(days=3))
+    registry_lifecycle.household_exit(household, actor=grassroots_cadre, reason="out_of_hardship")
+    row.refresh_from_db()
+    assert row.ends_on == today and "closed" in row.end_reason
+    assert not HelperAssignment.objects.current().filter(household=household).exists()
+    assert TimelineEvent.objects.filter(household=household, kind="helper_ended").exists()
+    # An exited archive is not "without a helper" either: it needs none.
+    assert not households_without_helper(grassroots_cadre).filter(pk=household.pk).exists()

@@ -43,6 +43,7 @@ from bangfu.registry.models import (
     record_event,
 )
 from bangfu.registry.models.lifecycle import Appeal
+from bangfu.registry.signals import household_state_changed
 from bangfu.workdays.calendar import add_working_days
 
 
@@ -80,6 +81,9 @@ def finish(household, row, actor, *, from_state: str, reason: str = "", save_fie
     if household.state != from_state:
         sync_open_identity(household, actor=actor)
     to_state = household.state if household.state != from_state else ""
+    if to_state:
+        household_state_changed.send(sender=Household, household=household, from_state=from_state,
+                                     to_state=to_state, actor=actor, on=today())
     return record_event(
         household, row.action, actor=actor, reason=reason, from_state=from_state if to_state else "",
         to_state=to_state, action_label=str(row.label), **detail,
