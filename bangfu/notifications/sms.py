@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from abc import ABC, abstractmethod
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -23,9 +24,11 @@ class SmsError(Exception):
     """The gateway refused or could not take the message."""
 
 
-class BaseSmsBackend:
-    def send(self, phone: str, text: str) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+class BaseSmsBackend(ABC):
+    """What a gateway implements: send one message, raise `SmsError` when it cannot."""
+
+    @abstractmethod
+    def send(self, phone: str, text: str) -> None: ...
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
