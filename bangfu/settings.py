@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "bangfu.rights",
     "bangfu.care",
     "bangfu.worklist",
+    "bangfu.imports",
+    "bangfu.econcheck",
+    "bangfu.crosscheck",
+    "bangfu.monitoring",
     "bangfu.api",
 ]
 

@@ -16,6 +16,10 @@ urlpatterns = [
     path("care/", include("bangfu.care.urls")),
     path("notifications/", include("bangfu.notifications.urls")),
     path("work/", include("bangfu.worklist.urls")),
+    path("imports/", include("bangfu.imports.urls")),
+    path("economic-checks/", include("bangfu.econcheck.urls")),
+    path("crosscheck/", include("bangfu.crosscheck.urls")),
+    path("monitoring/", include("bangfu.monitoring.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]

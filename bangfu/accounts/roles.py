@@ -108,6 +108,32 @@ _CARE = {
 }
 _KNOW_CARE = {"care.know_careplan"}
 
+# Bulk import of archives (bangfu.imports): upload, follow, cancel a job and read its report.
+_IMPORTS = {"imports.view_importjob", "imports.add_importjob", "imports.change_importjob"}
+# Economic-check requests to the civil-affairs check centre and their results (bangfu.econcheck).
+_ECONCHECK = {
+    "econcheck.view_checkrequest", "econcheck.add_checkrequest", "econcheck.change_checkrequest",
+    "econcheck.view_checkresult",
+}
+# Cross-checks with government data (bangfu.crosscheck): read the findings of the subtree and their evidence,
+# load data sets (file upload, API push) and run checks; reviewers also resolve findings (confirm / dismiss).
+_CROSSCHECK_READ = {
+    "crosscheck.view_datasource", "crosscheck.view_snapshot", "crosscheck.view_checkrule",
+    "crosscheck.view_checkrun", "crosscheck.view_finding",
+}
+_CROSSCHECK_LOAD = _CROSSCHECK_READ | {"crosscheck.add_snapshot", "crosscheck.add_checkrun"}
+_CROSSCHECK_RESOLVE = _CROSSCHECK_LOAD | {"crosscheck.change_finding"}
+# Dynamic management (bangfu.monitoring): annual reviews, the higher level's spot checks, exit suggestions and
+# relapse watches. Case workers do reviews and act on suggestions; reviewers also draw and do spot checks.
+_MONITORING_READ = {
+    "monitoring.view_reviewcycle", "monitoring.view_review", "monitoring.view_exitsuggestion",
+    "monitoring.view_relapsewatch",
+}
+_MONITORING_EDIT = _MONITORING_READ | {
+    "monitoring.change_review", "monitoring.change_exitsuggestion", "monitoring.change_relapsewatch",
+}
+_MONITORING_REVIEW = _MONITORING_EDIT | {"monitoring.add_reviewcycle", "monitoring.spotcheck_review"}
+
 # Least privilege: each role gets exactly what its work needs. Later issues add their permissions here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
@@ -125,18 +151,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                       "funds.view_fundsource", "funds.add_fundsource", "funds.change_fundsource",
                       # The recommendation engine's rules (every edit is a new version).
                       "plans.view_recommendationrule", "plans.add_recommendationrule",
-                      "plans.change_recommendationrule"}
+                      "plans.change_recommendationrule",
+                      # Government data sources and the cross-check rules' parameters (data, versioned).
+                      "crosscheck.view_datasource", "crosscheck.change_datasource", "crosscheck.view_checkrule",
+                      "crosscheck.change_checkrule"}
     ),
     # The security admin reaches users through the tree (orgs.view_org), unlocks them and resets 2FA.
     Role.SECURITY_ADMIN: frozenset(
         _VIEW_TREE | {"accounts.view_user", "accounts.unlock_user", "accounts.reset_2fa_user"}
     ),
     Role.AUDIT_ADMIN: frozenset({"audit.view_changelogentry", "audit.view_accesslogentry"}),
-    Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT | _FUNDS_APPLY | _HELP_EDIT | _KNOW_CARE),
-    Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW | _FUNDS_APPROVE | _HELP_EDIT | _VISIT_RULES | _KNOW_CARE),
+    Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT | _FUNDS_APPLY | _HELP_EDIT | _KNOW_CARE | _IMPORTS
+                                 | _ECONCHECK | _CROSSCHECK_LOAD | _MONITORING_EDIT),
+    Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW | _FUNDS_APPROVE | _HELP_EDIT | _VISIT_RULES | _KNOW_CARE
+                              | _IMPORTS | _ECONCHECK | _CROSSCHECK_RESOLVE | _MONITORING_REVIEW),
     Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ | _FUNDS_MANAGE | _HELP_READ),
     Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ | _FUNDS_APPROVE | _HELP_READ
-                               | _VISIT_RULES | _KNOW_CARE),
+                               | _VISIT_RULES | _KNOW_CARE | _CROSSCHECK_READ | _MONITORING_READ),
     # Counsellors also see the health parts of the need score (checked with this capability).
     Role.COUNSELLOR: frozenset(_VIEW_TREE | _REGISTRY_READ | {"registry.view_health_score"} | _HELP_READ
                                | {"helpers.add_visit"} | _CARE | _KNOW_CARE),

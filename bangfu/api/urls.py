@@ -7,8 +7,12 @@ from rest_framework.routers import DefaultRouter
 from bangfu.api.auth_views import NotFoundView, TokenView
 from bangfu.api.orgs import DivisionViewSet, LocalStandardViewSet, OrgViewSet
 from bangfu.care.api import register as register_care
+from bangfu.crosscheck.api import register as register_crosscheck
+from bangfu.econcheck.api import register as register_econcheck
 from bangfu.funds.api import register as register_funds
 from bangfu.helpers.api import register as register_helpers
+from bangfu.imports.api import register as register_imports
+from bangfu.monitoring.api import register as register_monitoring
 from bangfu.notifications.api import register as register_notifications
 from bangfu.plans.api import register as register_plans
 from bangfu.registry.api.views import AttachmentViewSet, HouseholdViewSet, MemberViewSet
@@ -33,6 +37,10 @@ register_rights(router)  # rights-cases
 register_care(router)  # care records: counsellors only
 register_notifications(router)  # the user's own notifications
 register_worklist(router)  # my-work: the counts of the user's work list
+register_imports(router)  # import-jobs: bulk import of archives
+register_econcheck(router)  # economic-check requests and their results
+register_crosscheck(router)  # data sources, data-set pushes, check rules, findings
+register_monitoring(router)  # annual reviews, spot checks, exit suggestions, relapse watches
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

@@ -1,0 +1,3 @@
+"""Models of bangfu.crosscheck."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Bulk import of archives from Excel and CSV (DOMAIN.md §2): template, per-row report, background jobs."""

@@ -1,0 +1,5 @@
+"""REST API of bangfu.imports (registered on the router in bangfu/api/urls.py)."""
+
+
+def register(router) -> None:
+    """Register this app's viewsets on the API router."""

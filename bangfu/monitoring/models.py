@@ -1,0 +1,3 @@
+"""Models of bangfu.monitoring."""
+
+from django.db import models  # noqa: F401
