@@ -363,6 +363,26 @@ ROUTES: dict[str, Route] = {
     "admin:javascript-catalog": Route(PUBLIC),
 }
 
+# Apps that keep their walker additions beside their own tests: `bangfu/<app>/tests/walker.py` defines
+# ROUTES (merged here), optionally ADMIN_OBJECTS, and `build(w)`, which creates the app's objects of the
+# grassroots union in `w.extra[...]` and registers their markers with `w.secret(...)`.
+WALKER_APPS = ("imports", "econcheck", "crosscheck", "monitoring")
+
+
+def _walker_modules():
+    import importlib
+
+    for app in WALKER_APPS:
+        try:
+            yield importlib.import_module(f"bangfu.{app}.tests.walker")
+        except ModuleNotFoundError as error:
+            if error.name != f"bangfu.{app}.tests.walker":
+                raise
+
+
+for _module in _walker_modules():
+    ROUTES.update(getattr(_module, "ROUTES", {}))
+
 # Namespaces whose every URL has one kind (unless named in ROUTES): the admin grows with each model.
 NAMESPACE_RULES = {"admin": Route(ADMIN_SITE)}
 
@@ -379,6 +399,8 @@ ADMIN_OBJECTS: dict[str, Callable] = {
     "otp_static.staticdevice": lambda w: w.member_static_device.pk,
     "registry.household": lambda w: w.household.pk,
 }
+for _module in _walker_modules():
+    ADMIN_OBJECTS.update(getattr(_module, "ADMIN_OBJECTS", {}))
 
 
 # --- the test world ------------------------------------------------------------------------------------
@@ -433,6 +455,7 @@ class World:
     measure: Any = None
     recommendation: Any = None
     rule: Any = None
+    extra: dict = field(default_factory=dict)  # objects of the WALKER_APPS, by name (their walker.build)
     _people: dict = field(default_factory=dict)
 
     def secret(self, *values: str) -> None:
@@ -513,6 +536,8 @@ def world(tree, outsider, grassroots_cadre):
     _helpers_world(w)
     _care_world(w)
     _plans_world(w)
+    for module in _walker_modules():
+        module.build(w)
     return w
 
 
