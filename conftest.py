@@ -37,6 +37,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_code_lists", verbosity=0)
         call_command("load_fund_sources", verbosity=0)
         call_command("load_recommendation_rules", verbosity=0)
+        call_command("load_data_sources", verbosity=0)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -57,6 +58,7 @@ def pytest_runtest_teardown(item, nextitem):
             call_command("load_code_lists", verbosity=0)
             call_command("load_fund_sources", verbosity=0)
             call_command("load_recommendation_rules", verbosity=0)
+            call_command("load_data_sources", verbosity=0)
     return result
 
 

@@ -226,6 +226,9 @@ MEDIA_ROOT = VAR_DIR / "protected"
 MEDIA_URL = None
 # Largest evidence file accepted, in MB (bangfu.registry.files).
 BANGFU_MAX_UPLOAD_MB = env_int("BANGFU_MAX_UPLOAD_MB", 10)
+# Bulk import of archives (bangfu/imports): largest file, and seconds without a heartbeat before a job counts as dead.
+BANGFU_IMPORT_MAX_MB = env_int("BANGFU_IMPORT_MAX_MB", 100)
+BANGFU_IMPORT_STALE_SECONDS = env_int("BANGFU_IMPORT_STALE_SECONDS", 120)
 
 # --- Background tasks (django-tasks): database worker by default, Redis (RQ) at scale. ---
 TASK_BACKEND = env_str("TASK_BACKEND", "database")

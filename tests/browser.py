@@ -106,6 +106,7 @@ def browser_db(transactional_db, django_db_blocker):
         call_command("load_code_lists", verbosity=0)
     call_command("load_fund_sources", verbosity=0)
     call_command("load_recommendation_rules", verbosity=0)
+    call_command("load_data_sources", verbosity=0)
 
 
 @pytest.fixture(autouse=True)

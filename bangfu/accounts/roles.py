@@ -154,7 +154,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                       "plans.change_recommendationrule",
                       # Government data sources and the cross-check rules' parameters (data, versioned).
                       "crosscheck.view_datasource", "crosscheck.change_datasource", "crosscheck.view_checkrule",
-                      "crosscheck.change_checkrule"}
+                      "crosscheck.change_checkrule",
+                      # Dynamic management's parameters (spot-check share, exit months, thresholds) per union.
+                      "monitoring.view_monitoringpolicy", "monitoring.add_monitoringpolicy",
+                      "monitoring.change_monitoringpolicy"}
     ),
     # The security admin reaches users through the tree (orgs.view_org), unlocks them and resets 2FA.
     Role.SECURITY_ADMIN: frozenset(

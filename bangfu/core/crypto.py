@@ -77,3 +77,39 @@ def key_id_of(token: str | None) -> str | None:
 def keyed_hash(value: str) -> str:
     key = settings.IDENTITY_HASH_KEY.encode()
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# --- bulk helpers (imports): the same results as `encrypt` / `keyed_hash`, with the keys set up once ---
+
+
+def bulk_encryptor():
+    """A function equal to `encrypt` for non-None text, with the AES-GCM object built once (bulk jobs)."""
+    key_id, key = keyring()[0]
+    aead, aad, head = AESGCM(key), key_id.encode(), f"{PREFIX}:{key_id}:"
+    urandom, b64 = os.urandom, base64.urlsafe_b64encode
+
+    def seal(plaintext: str) -> str:
+        nonce = urandom(12)
+        return head + b64(nonce + aead.encrypt(nonce, plaintext.encode("utf-8"), aad)).decode()
+
+    return seal
+
+
+def bulk_keyed_hasher():
+    """A function equal to `keyed_hash`: the HMAC's inner and outer SHA-256 states keyed once and copied per
+    value (×2 faster than `hmac.new` per value, see bench/identity_hashing.py)."""
+    key = settings.IDENTITY_HASH_KEY.encode()
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(value: str) -> str:
+        i = inner.copy()
+        i.update(value.encode("utf-8"))
+        o = outer.copy()
+        o.update(i.digest())
+        return o.hexdigest()
+
+    return digest

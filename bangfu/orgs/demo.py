@@ -285,6 +285,9 @@ def seed_demo(seed: int, households: int = 0) -> list[Login]:
         from bangfu.worklist.demo import seed_help
 
         seed_help(seed)  # helpers, visits, plans and measures, rights cases and care over these archives
+        from bangfu.monitoring.demo import seed_monitoring
+
+        seed_monitoring(seed)  # review cycles, a spot check, an exit suggestion and a relapse watch
     return logins
 
 

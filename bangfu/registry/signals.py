@@ -9,9 +9,13 @@ household under relapse monitoring (DOMAIN.md §3) may be in hardship again: `ki
 "income_drop", "serious_illness", "job_loss"; `evidence` a JSON-serialisable dict of what was seen (masked
 values only); `source` a short label of where it came from (e.g. a cross-check finding). The monitoring app
 receives it and re-opens review; the cross-check app sends it, and neither imports the other.
+
+`household_reviewed(sender=Household, household, reviewed_on, actor, event)` is sent inside the transaction of
+`services.lifecycle.household_review` (whoever called it), `event` being the review's timeline row.
 """
 
 from django.dispatch import Signal
 
 household_state_changed = Signal()
 relapse_evidence = Signal()
+household_reviewed = Signal()

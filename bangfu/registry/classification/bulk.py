@@ -28,12 +28,16 @@ def _fen(expr: str) -> str:
     return f"CAST(ROUND({expr} * 100) AS BIGINT)"
 
 
-def _group_sql(p: Params, id_sql: str, id_params) -> tuple[str, list]:
-    from bangfu.registry.models import AssetDeclaration, Expense, Household, HouseholdCause, Member, MonthlyIncome
+def monthly_ctes(p: Params, id_sql: str, id_params) -> tuple[str, list]:
+    """`WITH hh, months, elig, minc, sz, hm` for the households of `id_sql`: `hm(household_id, month, total)` is
+    the household's income of each of the 12 months of `p.months` in fen (counted income types plus the minimum
+    wage imputed to each working-age, able-bodied, non-student member with no job and no income that month) and
+    `sz(household_id, size)` its size: the ONE definition of monthly household income, used by the category SQL
+    below and by `bangfu.monitoring` (months above the line for exit suggestions)."""
+    from bangfu.registry.models import Household, Member, MonthlyIncome
 
     q = connection.ops.quote_name
     t_h, t_m, t_i = Household._meta.db_table, Member._meta.db_table, MonthlyIncome._meta.db_table
-    t_e, t_a, t_c = Expense._meta.db_table, AssetDeclaration._meta.db_table, HouseholdCause._meta.db_table
     args: list = []
     months = p.months
     months_values = ", ".join(["(%s)"] * len(months))
@@ -48,17 +52,6 @@ def _group_sql(p: Params, id_sql: str, id_params) -> tuple[str, list]:
     args += [months[0], months[-1]]
     counted = _in_list("i.income_type", p.counted_income_types, args)
     wage = int(p.wage_fen)
-    line = int(p.line_fen)
-    args += [p.last_months[0]]  # below_months window
-    args += [p.window_start, p.on] * 3  # expense windows
-    args += [p.labour_since_latest]
-    cause_m = _in_list("c.code", p.marginal_causes, args)
-    cause_a = _in_list("c2.code", p.accident_causes, args)
-    args += [True]  # the head join
-
-    # S608: the SQL text is built only from quoted table names, integers (fen amounts of the parameters),
-    # placeholders and the CASE compiled from the formula trees (integers and fixed column names); every
-    # value that comes from data or the user (ids, dates, codes) is a bound parameter.
     sql = f"""
 WITH hh AS (SELECT h.id AS id, h.on_minimum_living_roster AS roster,
                    h.below_line_after_government_aid AS after_aid, h.is_migrant_worker AS migrant
@@ -78,7 +71,30 @@ hm AS (SELECT hh.id AS household_id, months.m AS month,
               + {wage} * (SELECT COUNT(*) FROM elig e WHERE e.household_id = hh.id AND NOT EXISTS (
                     SELECT 1 FROM minc y WHERE y.member_id = e.member_id AND y.month = months.m AND y.fen > 0))
               AS total
-       FROM hh CROSS JOIN months),
+       FROM hh CROSS JOIN months)"""  # noqa: S608 - quoted table names, integers and placeholders only
+    return sql, args
+
+
+def _group_sql(p: Params, id_sql: str, id_params) -> tuple[str, list]:
+    from bangfu.registry.models import AssetDeclaration, Expense, HouseholdCause, Member
+
+    q = connection.ops.quote_name
+    t_m = Member._meta.db_table
+    t_e, t_a, t_c = Expense._meta.db_table, AssetDeclaration._meta.db_table, HouseholdCause._meta.db_table
+    ctes, args = monthly_ctes(p, id_sql, id_params)
+    line = int(p.line_fen)
+    args += [p.last_months[0]]  # below_months window
+    args += [p.window_start, p.on] * 3  # expense windows
+    args += [p.labour_since_latest]
+    cause_m = _in_list("c.code", p.marginal_causes, args)
+    cause_a = _in_list("c2.code", p.accident_causes, args)
+    args += [True]  # the head join
+
+    # S608: the SQL text is built only from quoted table names, integers (fen amounts of the parameters),
+    # placeholders and the CASE compiled from the formula trees (integers and fixed column names); every
+    # value that comes from data or the user (ids, dates, codes) is a bound parameter.
+    sql = f"""
+{ctes},
 f AS (
   SELECT hh.id AS id, sz.size AS size,
     (SELECT COALESCE(SUM(hm.total), 0) FROM hm WHERE hm.household_id = hh.id) AS inc,

@@ -35,6 +35,10 @@ SUMMARY_NEEDS = {
     "attachment_added": "registry.view_attachment",
     "consent_recorded": "registry.view_consent",
     "reclassified": "registry.view_classification",
+    # The free-text reason of these rows is the stage's opinion / the closure (economic-check findings, why
+    # the household left): only for those who may read that record, never for a helper.
+    "economic_check_complete": "registry.view_levelopinion",
+    "exit": "registry.view_closure",
 }
 
 

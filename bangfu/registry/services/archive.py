@@ -124,9 +124,13 @@ def _merge(errors: dict, field: str, message) -> None:
     errors.setdefault(field, []).append(message)
 
 
-def _check_codes(obj, fields: dict, errors: dict) -> None:
+def _check_codes(obj, fields: dict, errors: dict, code_sets: dict | None = None) -> None:
+    """`code_sets` ({code list: set of active codes}, preloaded by bulk imports) skips the query for a
+    value found in it; any other value is checked (and refused) by `validate_code` as always."""
     for field, code_list in fields.items():
         value = getattr(obj, field, "")
+        if code_sets is not None and (value in (None, "") or value in code_sets.get(code_list, ())):
+            continue
         try:
             validate_code(code_list, value, field_label=obj._meta.get_field(field).verbose_name)
         except ValidationError as error:
@@ -316,13 +320,17 @@ def _set_bank_account(household: Household, raw: str | None, errors: dict) -> No
     household.bank_account_last4 = digits[-4:]
 
 
-def _apply_household_fields(household: Household, data: dict, errors: dict) -> None:
+def _apply_household_fields(household: Household, data: dict, errors: dict, *, known_area=None,
+                            code_sets: dict | None = None) -> None:
+    """Set and check the household facts of `data` (DB-free when `known_area` and `code_sets` are given:
+    bulk imports pass preloaded sets, so every row is checked by this same function)."""
+    known_area = known_area or _known_area
     for field in HOUSEHOLD_FIELDS:
         if field in data:
             value = data[field]
             if field in ("division", "registration_division"):
                 code = getattr(value, "pk", value) or None
-                if code is not None and not hasattr(value, "pk") and not _known_area(str(code)):
+                if code is not None and not hasattr(value, "pk") and not known_area(str(code)):
                     _merge(errors, field, _("Unknown division code."))
                     continue
                 setattr(household, f"{field}_id", code)
@@ -331,10 +339,10 @@ def _apply_household_fields(household: Household, data: dict, errors: dict) -> N
                         ("address", "housing_type", "bank_name", "bank_account_holder", "remarks") else value)
     if "bank_account" in data:
         _set_bank_account(household, data.get("bank_account"), errors)
-    _check_codes(household, HOUSEHOLD_CODE_FIELDS, errors)
+    _check_codes(household, HOUSEHOLD_CODE_FIELDS, errors, code_sets)
 
 
-def _apply_member_fields(member: Member, data: dict, errors: dict) -> None:
+def _apply_member_fields(member: Member, data: dict, errors: dict, *, code_sets: dict | None = None) -> None:
     for field in MEMBER_FIELDS:
         if field in data:
             value = data[field]
@@ -367,7 +375,7 @@ def _apply_member_fields(member: Member, data: dict, errors: dict) -> None:
         _merge(errors, "school_entry_year", _("Enter a year between 1900 and this year."))
     if member.disability_grade and not member.disability_type:
         _merge(errors, "disability_type", _("Choose the disability type for the grade given."))
-    _check_codes(member, MEMBER_CODE_FIELDS, errors)
+    _check_codes(member, MEMBER_CODE_FIELDS, errors, code_sets)
 
 
 def _check_after_identity(member: Member, errors: dict, *, document_changed: bool = True) -> None:
@@ -392,9 +400,8 @@ def _check_after_identity(member: Member, errors: dict, *, document_changed: boo
             ) % {"age": BIRTH_CERTIFICATE_UNDER})
 
 
-def _build_member(household: Household, data: dict, *, actor, is_head: bool, errors: dict) -> Member:
-    member = Member(household=household, is_head=is_head, relation="self" if is_head else "")
-    _apply_member_fields(member, data, errors)
+def check_new_member_role(member, *, is_head: bool, errors: dict) -> None:
+    """A new member's relation to the head and name (DB-free; bulk imports call it on each row)."""
     if is_head:
         member.relation = "self"
     elif member.relation == "self":
@@ -403,14 +410,27 @@ def _build_member(household: Household, data: dict, *, actor, is_head: bool, err
         _merge(errors, "relation", _("Choose the relation to the head."))
     if not member.name:
         _merge(errors, "name", _("Enter the name."))
-    apply_identity(member, data.get("document_type") or DocumentType.RESIDENT_ID, data.get("identity_number"),
-                   household=household, actor=actor, errors=errors)
-    # A refused number is the one message to fix: sex and birth date are read from it once it is right.
+
+
+def check_read_from_document(member, errors: dict) -> bool:
+    """Sex and birth date must be typed in or read from the document; returns whether the number was
+    refused (a refused number is the one message to fix: sex and birth date are read from it once it is
+    right)."""
     number_refused = "identity_number" in errors or "document_type" in errors
     if not member.sex and not number_refused:
         _merge(errors, "sex", _("Choose the sex (it could not be read from the document)."))
     if not member.birth_date and not number_refused:
         _merge(errors, "birth_date", _("Enter the birth date (it could not be read from the document)."))
+    return number_refused
+
+
+def _build_member(household: Household, data: dict, *, actor, is_head: bool, errors: dict) -> Member:
+    member = Member(household=household, is_head=is_head, relation="self" if is_head else "")
+    _apply_member_fields(member, data, errors)
+    check_new_member_role(member, is_head=is_head, errors=errors)
+    apply_identity(member, data.get("document_type") or DocumentType.RESIDENT_ID, data.get("identity_number"),
+                   household=household, actor=actor, errors=errors)
+    number_refused = check_read_from_document(member, errors)
     _check_after_identity(member, errors)
     _full_clean(member, errors, exclude=("household", "identity_hash", "identity_masked", "identity_number",
                                          "open_identity_hash", "identity_warnings", *errors,
@@ -554,8 +574,19 @@ def causes_set(household: Household, main: str | None, secondary, *, actor=None)
     """Exactly one main cause and at most three secondary causes, all different, all from the cause list."""
     household = _lock(household)
     secondary = [code for code in (secondary or []) if code not in (None, "")]
-    errors: dict = {}
     valid = set(CodeItem.objects.active().of(CodeList.CAUSE).values_list("code", flat=True))
+    _raise(check_causes(main, secondary, valid))
+    HouseholdCause.objects.filter(household=household).delete()
+    HouseholdCause.objects.bulk_create(
+        [HouseholdCause(household=household, code=main, is_main=True)]
+        + [HouseholdCause(household=household, code=code, is_main=False) for code in secondary]
+    )
+    _after_change(household, "causes_set", main=main, secondary=secondary)
+
+
+def check_causes(main: str | None, secondary: list, valid: set) -> dict:
+    """The cause rules on plain values (DB-free): {field: [messages]}, empty when they hold."""
+    errors: dict = {}
     if not main:
         _merge(errors, "main", _("Choose exactly one main cause."))
     elif main not in valid:
@@ -569,13 +600,7 @@ def causes_set(household: Household, main: str | None, secondary, *, actor=None)
     unknown = [code for code in secondary if code not in valid]
     if unknown:
         _merge(errors, "secondary", _("Not causes of the list: %(codes)s.") % {"codes": ", ".join(unknown)})
-    _raise(errors)
-    HouseholdCause.objects.filter(household=household).delete()
-    HouseholdCause.objects.bulk_create(
-        [HouseholdCause(household=household, code=main, is_main=True)]
-        + [HouseholdCause(household=household, code=code, is_main=False) for code in secondary]
-    )
-    _after_change(household, "causes_set", main=main, secondary=secondary)
+    return errors
 
 
 # --- incomes ------------------------------------------------------------------------------------------

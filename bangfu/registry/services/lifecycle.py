@@ -43,7 +43,7 @@ from bangfu.registry.models import (
     record_event,
 )
 from bangfu.registry.models.lifecycle import Appeal
-from bangfu.registry.signals import household_state_changed
+from bangfu.registry.signals import household_reviewed, household_state_changed
 from bangfu.workdays.calendar import add_working_days
 
 
@@ -475,8 +475,9 @@ def household_review(household, *, actor, reviewed_on, note: str) -> Household:
             )
     _raise(errors)
     household.review_due_on = lifecycle.add_months(reviewed_on, 12)
-    finish(household, row, actor, from_state=household.state, reason=note, save_fields=("review_due_on",),
-           reviewed_on=str(reviewed_on), review_due_on=str(household.review_due_on))
+    event = finish(household, row, actor, from_state=household.state, reason=note, save_fields=("review_due_on",),
+                   reviewed_on=str(reviewed_on), review_due_on=str(household.review_due_on))
+    household_reviewed.send(sender=Household, household=household, reviewed_on=reviewed_on, actor=actor, event=event)
     return household
 
 

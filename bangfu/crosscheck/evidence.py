@@ -1,0 +1,106 @@
+"""A finding's evidence for display (page and API): labelled, masked, and the other archive of a duplicate named
+only where the user may see it ("another union's archive" otherwise)."""
+
+from __future__ import annotations
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as N_
+
+from bangfu.crosscheck.models import DataSource
+from bangfu.funds.money import FEN_PER_YUAN
+from bangfu.registry.models import Household
+
+LABELS = {
+    "source_name": N_("Data source"), "version": N_("Snapshot version"), "as_of": N_("Data as of"),
+    "row": N_("Row in the file"),
+    "identity_masked": N_("ID number (masked)"), "code": N_("Value"), "date": N_("Date"), "amount_fen": N_("Amount"),
+    "quantity": N_("Quantity"), "homes": N_("Homes"), "total_fen": N_("Total"),
+    "limit_fen_per_person": N_("Limit per person"),
+    "household_size": N_("Household size"), "max_base_fen": N_("Highest contribution base"),
+    "declared_fen": N_("Declared monthly income"), "months": N_("Months"), "ratio": N_("Ratio threshold"),
+    "other_identity_masked": N_("Other archive's ID number (masked)"), "birth_date": N_("Birth date"), "sex": N_("Sex"),
+}
+
+
+# English labels of the shipped code values; in Chinese the schema's first alias (e.g. "低保") is the label.
+CODE_LABELS = {
+    "dibao": N_("Minimum living allowance (dibao)"), "tekun": N_("Extreme-poverty support (tekun)"),
+    "new": N_("Added"), "exit": N_("Exited"), "death": N_("Death"),
+    "pension": N_("Pension"), "unemployment": N_("Unemployment benefit"), "injury": N_("Work-injury benefit"),
+    "other": N_("Other"), "residential": N_("Residential"), "shop": N_("Shop"),
+}
+
+
+def _chinese() -> bool:
+    return (get_language() or "zh-hans").lower().startswith("zh")
+
+
+def _column_label(source: DataSource | None, key: str) -> str:
+    """A schema column's header in the user's language, the raw key only for a column the schema lacks."""
+    column = source.column(key) if source else None
+    if not column:
+        return key
+    return (column.get("label_zh") if _chinese() else column.get("label_en")) or column.get("label_en") or key
+
+
+def _code_label(source: DataSource | None, value) -> str:
+    """A code value by its label: the schema's first alias in Chinese, the English label map otherwise."""
+    column = next((c for c in (source.columns if source else []) if c.get("role") == "code"), None)
+    aliases = ((column or {}).get("choices") or {}).get(str(value)) or []
+    if _chinese() and aliases:
+        return str(aliases[0])
+    if str(value) in CODE_LABELS:
+        return str(CODE_LABELS[str(value)])
+    return str(aliases[0]) if aliases else str(value)
+
+
+def _source(finding, evidence) -> DataSource | None:
+    if evidence.get("source"):
+        return DataSource.objects.filter(code=evidence["source"]).first()
+    snapshot = getattr(finding, "snapshot", None)
+    return snapshot.source if snapshot is not None else None
+
+
+def _yuan(fen) -> str:
+    return f"{int(fen) / FEN_PER_YUAN:,.2f}"
+
+
+def other_archive(finding, user) -> str:
+    other_pk = (finding.evidence or {}).get("other_household")
+    if not other_pk:
+        return ""
+    other = Household.objects.restrict(user, "view").filter(pk=other_pk).only("archive_number").first()
+    return other.archive_number if other else _("another union's archive")
+
+
+def evidence_rows(finding, user) -> list[tuple[str, str]]:
+    evidence = dict(finding.evidence or {})
+    source = _source(finding, evidence)
+    code_column = next((c for c in (source.columns if source else []) if c.get("role") == "code"), None)
+    rows = []
+    for key, label in LABELS.items():
+        value = evidence.get(key)
+        if value in (None, "", {}):
+            continue
+        if key.endswith("_fen"):
+            value = _yuan(value)
+        elif key == "code":
+            label = _column_label(source, code_column["key"]) if code_column else label
+            value = _code_label(source, value)
+        rows.append((str(label), str(value)))
+    for key, value in (evidence.get("values") or {}).items():
+        rows.append((_column_label(source, key), str(value)))
+    if evidence.get("other_household"):
+        rows.append((_("Other archive"), other_archive(finding, user)))
+    return rows
+
+
+def public_evidence(finding, user) -> dict:
+    """The stored evidence for the API, with the other archive replaced by what the user may know of it."""
+    evidence = dict(finding.evidence or {})
+    if "other_household" in evidence:
+        evidence["other_archive"] = other_archive(finding, user)
+        evidence.pop("other_household")
+        evidence.pop("other_member", None)
+    return evidence

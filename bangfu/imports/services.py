@@ -1,0 +1,191 @@
+"""Named write functions of the imports app: create (upload) and cancel a job."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from bangfu.imports import normalise as N
+from bangfu.imports import reader
+from bangfu.imports.models import ImportJob
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "BANGFU_IMPORT_MAX_MB", 100)) * 1024 * 1024
+
+
+def _store(uploaded) -> Path:
+    name = f"imports/{uuid.uuid4().hex}.upload"
+    path = Path(settings.MEDIA_ROOT) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as out:
+        if hasattr(uploaded, "chunks"):
+            for block in uploaded.chunks():
+                out.write(block)
+        else:
+            uploaded.seek(0)
+            shutil.copyfileobj(uploaded, out)
+    return path
+
+
+def check_file(path: Path, name: str) -> reader.Sniffed:
+    """The checks made before a job is queued: real type, encoding, the template's header row."""
+    sniffed = reader.sniff(path, name)
+    try:
+        rows = reader.open_rows(path, sniffed.kind, sniffed.encoding)
+        N.find_header(rows)
+    except N.HeaderError as error:
+        raise ValidationError(
+            _("This is not the import template: the columns %(missing)s were not found in the first rows. "
+              "Download the template from the import page and copy your data into it.")
+            % {"missing": "、".join(error.missing)}, code="template",
+        ) from None
+    except UnicodeDecodeError:
+        raise ValidationError(_("The CSV file is neither UTF-8 nor GBK text: save it as “CSV UTF-8”."),
+                              code="encoding") from None
+    except Exception:  # noqa: BLE001 - a damaged workbook: one clear message, no 500
+        raise ValidationError(_("The file could not be read: it may be damaged. Save it again from Excel."),
+                              code="unreadable") from None
+    return sniffed
+
+
+def import_job_create(user, uploaded, *, mode: str = ImportJob.Mode.ALL_OR_NOTHING, dry_run: bool = False,
+                      enqueue: bool = True) -> ImportJob:
+    """Check the upload and queue its import; ValidationError (field "file" or "mode") on refusal."""
+    if uploaded is None:
+        raise ValidationError({"file": [_("Choose a file to upload.")]})
+    if mode not in ImportJob.Mode.values:
+        raise ValidationError({"mode": [_("Choose a mode.")]})
+    size = getattr(uploaded, "size", None) or 0
+    if size > max_upload_bytes():
+        raise ValidationError({"file": [_("The file is larger than %(mb)d MB: split it into several files.")
+                                        % {"mb": max_upload_bytes() // (1024 * 1024)}]})
+    path = _store(uploaded)
+    try:
+        sniffed = check_file(path, uploaded.name)
+    except ValidationError as error:
+        path.unlink(missing_ok=True)
+        raise ValidationError({"file": error.messages}) from None
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            org=user.org, created_by=user, file=str(path.relative_to(settings.MEDIA_ROOT)),
+            original_name=Path(uploaded.name).name[:255], kind=sniffed.kind, encoding=sniffed.encoding,
+            size=path.stat().st_size, mode=mode, dry_run=bool(dry_run),
+            rows_total=max(reader.count_lines(path, sniffed.kind) - 1, 0),
+        )
+        if enqueue:
+            from bangfu.imports.tasks import run_import
+
+            transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    return job
+
+
+def import_job_cancel(user, job: ImportJob) -> ImportJob:
+    """Ask a queued or running job to stop; it rolls back and ends as cancelled."""
+    if job.is_finished:
+        raise ValidationError({"state": [_("This import has already finished.")]})
+    ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    if job.state == ImportJob.State.QUEUED:
+        ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.QUEUED).update(state=ImportJob.State.CANCELLED)
+    job.refresh_from_db()
+    return job
+
+
+# --- A worker that died (kill -9, OOM, a restart): the job is "stale" and may be run again -----------------
+
+MAX_ATTEMPTS = 3
+
+
+def stale_after_seconds() -> int:
+    """Seconds without a heartbeat after which a running job is taken for dead (progress is written every
+    chunk, so a live worker is never this quiet)."""
+    from bangfu.imports.pipeline import STALE_SECONDS
+
+    return int(getattr(settings, "BANGFU_IMPORT_STALE_SECONDS", STALE_SECONDS))
+
+
+def _stale_filter(now=None):
+    from django.db.models import Q
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - datetime.timedelta(seconds=stale_after_seconds())
+    return Q(state=ImportJob.State.RUNNING) & (Q(heartbeat_at__lt=cutoff)
+                                               | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+
+
+def is_stale(job: ImportJob, now=None) -> bool:
+    """A running job whose worker has not shown a sign of life for a while (it died)."""
+    from django.utils import timezone
+
+    if job.state != ImportJob.State.RUNNING:
+        return False
+    last = job.heartbeat_at or job.started_at
+    now = now or timezone.now()
+    return last is not None and (now - last).total_seconds() > stale_after_seconds()
+
+
+def can_rerun(job: ImportJob) -> bool:
+    """A stale job, or one that failed on an error of the platform (not one refused for its rows)."""
+    if job.state == ImportJob.State.FAILED:
+        return job.error not in ("", "refused")
+    return job.state == ImportJob.State.RUNNING and is_stale(job)
+
+
+def _enqueue(job_id: int) -> None:
+    from bangfu.imports.tasks import run_import
+
+    transaction.on_commit(lambda: run_import.enqueue(job_id))
+
+
+def import_job_rerun(user, job: ImportJob, *, enqueue: bool = True) -> ImportJob:
+    """Run again a job whose worker died (or that failed on an error): it starts from scratch (its staging
+    rows are discarded; nothing of it was merged, the merge being one transaction with its success).
+    One of two people clicking at the same time wins; the other gets a field error."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    with transaction.atomic():
+        allowed = _stale_filter() | (Q(state=ImportJob.State.FAILED) & ~Q(error__in=("", "refused")))
+        updated = ImportJob.objects.filter(allowed, pk=job.pk).update(
+            state=ImportJob.State.QUEUED, cancel_requested=False, finished_at=None, error="",
+            heartbeat_at=timezone.now(),
+        )
+        if not updated:
+            raise ValidationError({"state": [_(
+                "Only an import whose worker stopped (no sign of life for %(minutes)d minutes) or that failed "
+                "on an error can be run again; upload the corrected file instead."
+            ) % {"minutes": max(1, stale_after_seconds() // 60)}]})
+        if enqueue:
+            _enqueue(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def requeue_stale_jobs(*, enqueue: bool = True) -> dict:
+    """The scheduler's hourly sweep: re-queue each running job whose worker died, once (idempotent: a
+    re-queued job is "queued", not "running", so the next sweep leaves it alone); a job that has already
+    been tried MAX_ATTEMPTS times ends as failed instead (a file that kills its worker every time)."""
+    from django.utils import timezone
+
+    requeued, given_up = [], []
+    for job_id, attempts in ImportJob.objects.filter(_stale_filter()).values_list("pk", "attempts"):
+        with transaction.atomic():
+            stale = ImportJob.objects.filter(_stale_filter(), pk=job_id)
+            if attempts >= MAX_ATTEMPTS:
+                if stale.update(state=ImportJob.State.FAILED, finished_at=timezone.now(), error=_(
+                        "The import stopped %(count)d times without finishing; it was not run again. "
+                        "Split the file into smaller files and upload them.") % {"count": attempts}):
+                    given_up.append(job_id)
+                continue
+            if stale.update(state=ImportJob.State.QUEUED, heartbeat_at=timezone.now()):
+                requeued.append(job_id)
+                if enqueue:
+                    _enqueue(job_id)
+    return {"requeued": requeued, "failed": given_up}
