@@ -251,6 +251,7 @@ def child_import(args) -> None:
         "created": job.households_created, "changed": job.households_changed,
         "unchanged": job.households_unchanged, "rejected_rows": job.rows_rejected,
         "members": job.members_created, "peak": own, "workers_peak": pipeline.STATS.get("worker_peak_mb", children),
+        "stats": pipeline.STATS,
     }))
 
 
@@ -272,8 +273,12 @@ def print_run(label: str, rows: int, result: dict) -> None:
           f"created {result['created']}, changed {result['changed']}, unchanged {result['unchanged']}, "
           f"rejected rows {result['rejected_rows']}, members created {result['members']} {result['error']}")
     print(f"  upload check (type, encoding, header, line count): {result['upload']:.2f} s")
+    stats = result.get("stats", {})
+    if "peak MB at start" in stats:
+        print(f"  (importing process at the start of run_job: {stats['peak MB at start']:.0f} MB)")
     for name, seconds in result["phases"].items():
-        print(f"  {name}: {seconds:.2f} s")
+        after = stats.get(f"peak MB after {name}")
+        print(f"  {name}: {seconds:.2f} s" + (f" (peak RSS so far {after:.0f} MB)" if after else ""))
     print(f"  peak RSS: importing process {result['peak']:.0f} MB, each worker process "
           f"{result['workers_peak']:.0f} MB")
 

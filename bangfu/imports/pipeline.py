@@ -5,6 +5,13 @@ again after a crash (kill -9) or a cancel: staging rows are keyed by the job and
 the merge is one transaction that also marks the job succeeded, so either all of it happened or nothing.
 Progress (`rows_read`) and the heartbeat are written every chunk; a cancel request is checked between
 chunks and before the merge.
+
+With worker processes (PostgreSQL, outside a transaction), a CSV file is cut by the parent into record-aligned
+byte blocks (a newline ends a record when the quotes before it are balanced); each worker decodes, parses,
+validates, hashes, encrypts and COPYs its blocks into staging over its own connection, so the parent neither
+parses nor pickles rows. A block whose record count disagrees with the csv module's (a stray quote) makes
+the job start again row by row. An .xlsx file is read by the parent (calamine) and its rows sent to the
+workers. `PHASES` / `STATS` hold the last run's seconds per phase and peak memory (bench/archive_import.py).
 """
 
 from __future__ import annotations
