@@ -289,6 +289,23 @@ SPECTACULAR_SETTINGS = {
         "DecisionEnum": "bangfu.funds.models.ApprovalDecision",  # keeps the funds API's name for its decisions
         # care API (bangfu/care/api.py): counselling sessions have a "kind" too
         "CounsellingSessionKindEnum": "bangfu.care.models.SessionKind",
+        # issue 6 apps: imports, cross-checks, economic checks and monitoring each have a "state" (and some a
+        # "mode" or an "outcome"); helpers' "mode" keeps its own name
+        "HelperModeEnum": "bangfu.helpers.models.HelperMode",
+        "HouseholdStateEnum": "bangfu.registry.models.State",
+        "ImportModeEnum": "bangfu.imports.models.ImportJob.Mode",
+        "ImportJobStateEnum": "bangfu.imports.models.ImportJob.State",
+        "SnapshotStateEnum": "bangfu.crosscheck.models.SnapshotState",
+        "CheckRunStateEnum": "bangfu.crosscheck.models.RunState",
+        "FindingStateEnum": "bangfu.crosscheck.models.FindingState",
+        "CheckRequestStateEnum": "bangfu.econcheck.models.RequestState",
+        "ReviewStateEnum": "bangfu.monitoring.models.ReviewState",
+        "SpotOutcomeEnum": "bangfu.monitoring.models.SpotOutcome",
+        "ExitSuggestionStateEnum": "bangfu.monitoring.models.SuggestionState",
+        "RelapseWatchStateEnum": "bangfu.monitoring.models.WatchState",
+        "RelapseOutcomeEnum": "bangfu.monitoring.services.relapse.OUTCOMES",
+        "RightsCaseOutcomeEnum": "bangfu.rights.models.CaseOutcome",
+        "ObjectionOutcomeEnum": "bangfu.registry.models.lifecycle.ObjectionOutcome",
     },
 }
 

@@ -109,7 +109,7 @@ class FindingSerializer(serializers.ModelSerializer):
         return public_evidence(finding, self.context["request"].user)
 
 
-class ReasonSerializer(serializers.Serializer):
+class FindingReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text=_("Why you confirm or dismiss."))
 
 
@@ -219,7 +219,7 @@ class FindingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def _resolve(self, request, function):
         finding = self.get_object()
-        serializer = ReasonSerializer(data=request.data)
+        serializer = FindingReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             finding = function(request.user, finding, reason=serializer.validated_data["reason"])
@@ -227,13 +227,13 @@ class FindingViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             raise _errors(error) from None
         return Response(self.get_serializer(type(self).queryset.get(pk=finding.pk)).data)
 
-    @extend_schema(summary=_("Confirm a finding (its action is taken)"), request=ReasonSerializer,
+    @extend_schema(summary=_("Confirm a finding (its action is taken)"), request=FindingReasonSerializer,
                    responses={200: FindingSerializer})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def confirm(self, request, pk=None, **kwargs):
         return self._resolve(request, finding_confirm)
 
-    @extend_schema(summary=_("Dismiss a finding (the reason is recorded)"), request=ReasonSerializer,
+    @extend_schema(summary=_("Dismiss a finding (the reason is recorded)"), request=FindingReasonSerializer,
                    responses={200: FindingSerializer})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def dismiss(self, request, pk=None, **kwargs):

@@ -52,7 +52,11 @@ class ImportJob(models.Model):
     kind = models.CharField(_("file type"), max_length=8, choices=Kind.choices)
     encoding = models.CharField(_("encoding"), max_length=16, blank=True)
     size = models.BigIntegerField(_("size (bytes)"), default=0)
-    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    mode = models.CharField(_("import mode"), max_length=16, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    language = models.CharField(
+        _("report language"), max_length=16, default="zh-hans",
+        help_text=_("The uploader's language: the per-row report is written in it."),
+    )
     dry_run = models.BooleanField(_("dry run (check only, import nothing)"), default=False)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)

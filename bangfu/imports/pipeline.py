@@ -28,7 +28,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bangfu.imports import normalise as N
 from bangfu.imports import reader, staging
@@ -144,7 +144,8 @@ def run_job(job_id: int, *, workers: int | None = None) -> ImportJob:
     with action_context.acting(user_id=user.pk, username=user.username, org_id=user.org_id, source="task",
                                job_id=f"import-{job.pk}"):
         try:
-            _run(job, user, workers)
+            with translation.override(job.language or settings.LANGUAGE_CODE):
+                _run(job, user, workers)
         except Cancelled:
             staging.discard(job.pk)
             _touch(job, state=ImportJob.State.CANCELLED, finished_at=timezone.now())

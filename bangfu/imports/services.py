@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bangfu.imports import normalise as N
@@ -78,6 +79,7 @@ def import_job_create(user, uploaded, *, mode: str = ImportJob.Mode.ALL_OR_NOTHI
             org=user.org, created_by=user, file=str(path.relative_to(settings.MEDIA_ROOT)),
             original_name=Path(uploaded.name).name[:255], kind=sniffed.kind, encoding=sniffed.encoding,
             size=path.stat().st_size, mode=mode, dry_run=bool(dry_run),
+            language=translation.get_language() or settings.LANGUAGE_CODE,
             rows_total=max(reader.count_lines(path, sniffed.kind) - 1, 0),
         )
         if enqueue:

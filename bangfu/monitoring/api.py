@@ -30,7 +30,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from bangfu.api.base import ApiViewMixin, ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin
 from bangfu.monitoring import lists
 from bangfu.monitoring.evidence import describe_trigger, suggestion_evidence, trigger_evidence, trigger_key
 from bangfu.monitoring.models import (
@@ -170,7 +170,7 @@ class SpotSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 
-class AcceptSerializer(serializers.Serializer):
+class ExitAcceptSerializer(serializers.Serializer):
     on = serializers.DateField(required=False, help_text=_("Exit date (default today)."))
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
@@ -307,11 +307,11 @@ class ExitSuggestionViewSet(_Base):
     filterset_class = ExitSuggestionFilter
     scope_actions = {"accept": "change", "dismiss": "change"}
 
-    @extend_schema(summary=_("Accept: exit the household as out of hardship"), request=AcceptSerializer,
+    @extend_schema(summary=_("Accept: exit the household as out of hardship"), request=ExitAcceptSerializer,
                    responses={200: ExitSuggestionSerializer})
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def accept(self, request, pk=None, **kwargs):
-        return self._run(suggestion_accept, AcceptSerializer, request)
+        return self._run(suggestion_accept, ExitAcceptSerializer, request)
 
     @extend_schema(summary=_("Dismiss with a reason"), request=DismissSerializer,
                    responses={200: ExitSuggestionSerializer})
@@ -336,11 +336,11 @@ class RelapseWatchViewSet(_Base):
         return self._run(watch_resolve, ResolveSerializer, request)
 
 
-class MonitoringListViewSet(ApiViewMixin, viewsets.GenericViewSet):
+class MonitoringListViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     """The lists of DOMAIN.md §3 over the archives you may see (definitions in `bangfu.monitoring.lists`)."""
 
     serializer_class = ListedHouseholdSerializer
-    queryset = Household.objects.none()
+    queryset = Household.objects.all()
     filter_backends: list = []
 
     def _list(self, request, which):
@@ -348,7 +348,7 @@ class MonitoringListViewSet(ApiViewMixin, viewsets.GenericViewSet):
         if getattr(user, "kind", None) != "staff" or not user.has_role_permission("monitoring.view_review"):
             raise NotFound()
         org = _validated(ListFilterSerializer, request.query_params).get("org")
-        households = Household.objects.restrict(user, "view").defer("address", "bank_account")
+        households = self.get_queryset().defer("address", "bank_account")  # restricted to the user's subtree
         if org is not None:
             households = _org_subtree(households, "org__path", org)
         if which == "not_updated":

@@ -150,10 +150,10 @@ def test_bad_input_through_the_api(tree, households, province_cadre):
     response = client.post("/api/v1/data-sets/", {"source": "dibao_roster", "as_of": "2026-01-31", "rows": [
         {"身份证号": head_id(households[0]), "纳入日期": "2026-01-05", "救助类别": "低保", "Salary": "1"}]},
         format="json")
-    assert response.status_code == 400 and "Unknown columns: Salary" in str(response.data)
+    assert response.status_code == 400 and "未知列：Salary" in str(response.data)
     response = client.post("/api/v1/data-sets/", {"source": "dibao_roster", "as_of": "2026-01-31",
                                                   "file": SimpleUploadedFile("r.csv", b"")}, format="multipart")
-    assert response.status_code == 400 and "empty" in str(response.data)
+    assert response.status_code == 400 and "文件为空" in str(response.data)
     assert not Snapshot.objects.exists()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from bangfu.audit.models import Job
 from bangfu.imports.models import ImportedHousehold, ImportIssue, ImportJob
@@ -128,7 +129,11 @@ def test_duplicate_person_and_missing_head_row(tree, grassroots_cadre):
     rows = household_rows(1, tree.grassroots.code)
     rows.append(dict(rows[1]))
     orphan = household_rows(2, tree.grassroots.code)[1:]
-    job = run(grassroots_cadre, csv_bytes(rows + orphan), mode=ImportJob.Mode.PARTIAL)
+    with translation.override("en"):  # uploaded by a user of the English UI: the report is in English
+        job = import_job_create(grassroots_cadre, upload(csv_bytes(rows + orphan)), enqueue=False,
+                                mode=ImportJob.Mode.PARTIAL)
+    assert job.language == "en"
+    job = run_job(job.pk)  # the worker runs in the default language; the job's own is used
     messages = list(ImportIssue.objects.filter(job=job).values_list("row_no", "message"))
     assert {r for r, _m in messages if "more than once" in _m} == {3, 5}
     assert {r for r, _m in messages if "head's own row" in _m} == {6, 7}

@@ -22,7 +22,7 @@ from bangfu.registry.tests.factories import make_household
 pytestmark = pytest.mark.django_db
 ON = dt.date(2026, 11, 15)
 HEALTH_WORDS = ("cancer", "恶性肿瘤", "Malignant")
-GENERIC = "A member's health changed to a serious illness."
+GENERIC = "一名家庭成员的健康状况变为重大疾病。"  # the default (Chinese) UI's generic wording
 
 
 @pytest.fixture

@@ -246,7 +246,7 @@ def test_home_and_navigation_follow_the_role(
     assert response.status_code == 200
     assert "天河区总工会" in response.content.decode()
     assert _nav(response) == {"worklist", "tree", "households", "helping", "rights", "funds", "api", "user",
-                              "notifications"}
+                              "notifications", "checks", "import", "econcheck", "findings", "snapshots", "reviews"}
     assert reverse("orgs:tree") in {a["url"] for a in response.context["actions"]}
     assert reverse("orgs:detail", args=[tree.county.pk]) in {a["url"] for a in response.context["actions"]}
 

@@ -41,9 +41,13 @@ def _helpers_visits_and_their_timeline():
     current = HelperAssignment.objects.current()
     assert set(current.values_list("mode", flat=True)) == set(HelperMode.values)
     assert HelperAssignment.objects.filter(handed_over_to__isnull=False).count() >= 5
-    # History kept: every ended row points at its successor, which started the day it ended.
-    for ended in HelperAssignment.objects.filter(ends_on__isnull=False).select_related("handed_over_to")[:50]:
-        assert ended.handed_over_to.starts_on == ended.ends_on
+    # History kept: an ended row points at its successor, which started the day it ended, unless the archive
+    # closed (the demo's exits end their helper without a successor).
+    for ended in HelperAssignment.objects.filter(ends_on__isnull=False).select_related("handed_over_to", "household"):
+        if ended.handed_over_to is None:
+            assert ended.household.state not in ASSIGNABLE_STATES, ended.pk
+        else:
+            assert ended.handed_over_to.starts_on == ended.ends_on
     # Only archives that get a helper have one; one current helper per household; some have none.
     assert not current.exclude(household__state__in=ASSIGNABLE_STATES).exists()
     helped = current.values("household").distinct().count()
