@@ -22,19 +22,16 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
-import filetype
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bangfu.core.tablefile import TableFileError, sniff_table, table_rows
 from bangfu.funds.money import MoneyError, format_yuan, to_fen
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
-MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
 
 # Canonical column -> (header as in the template, accepted spellings compared without spaces/brackets/case).
@@ -112,74 +109,13 @@ def _header_map(cells) -> dict[str, int] | None:
     return found if "reference" in found else None
 
 
-def sniff(data: bytes, name: str) -> str:
-    """'csv' or 'xlsx' from the bytes; the extension must agree. Anything else is refused with a reason."""
-    extension = PurePath(name or "").suffix.lower()
-    if not data or not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        _fail(_("The file is empty: upload the result file the check centre sent."))
-    if len(data) > MAX_BYTES:
-        _fail(_("The file is larger than %(limit)s MB; a result file is much smaller: check that it is the right "
-                "file.") % {"limit": MAX_BYTES // 1024 // 1024})
-    if data[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-                unpacked = sum(info.file_size for info in archive.infolist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            names, unpacked = set(), 0
-        if "xl/workbook.xml" not in names:
-            _fail(_("The file is a ZIP archive, not an Excel workbook: unpack it and upload the CSV or XLSX "
-                    "result file."))
-        if unpacked > MAX_XLSX_UNCOMPRESSED:
-            _fail(_("The workbook unpacks to more than %(limit)s MB; it cannot be a result file.")
-                  % {"limit": MAX_XLSX_UNCOMPRESSED // 1024 // 1024})
-        if extension != ".xlsx":
-            _fail(_("The file is an Excel workbook but its name ends in “%(ext)s”: name it .xlsx.")
-                  % {"ext": extension or "-"})
-        return "xlsx"
-    kind = filetype.guess(data[:8192])
-    if kind is not None or b"\x00" in data[:8192]:
-        _fail(_("The file's name ends in “%(ext)s” but its content is %(type)s, not a CSV or XLSX table: upload "
-                "the check centre's result file.")
-              % {"ext": extension or "-", "type": kind.extension.upper() if kind else _("binary data")})
-    if extension == ".xlsx":
-        _fail(_("The file's name ends in .xlsx but it is not an Excel workbook (it looks like text): save it "
-                "again from Excel as .xlsx, or name it .csv if it is a CSV file."))
-    if extension != ".csv":
-        _fail(_("Only CSV and XLSX result files are accepted (this file's name ends in “%(ext)s”).")
-              % {"ext": extension or "-"})
-    return "csv"
-
-
-def _csv_rows(data: bytes):
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        _fail(_("The CSV file is neither UTF-8 nor GBK text: save it again as CSV (UTF-8)."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _table(data: bytes, name: str):
+    """The file's rows (`bangfu.core.tablefile` says what is accepted); its refusals as ResultFileError."""
     try:
-        for cells in reader:
-            yield reader.line_num, cells
-    except csv.Error as error:
-        _fail(_("Line %(row)s of the CSV file cannot be read: %(error)s") % {"row": reader.line_num, "error": error})
-
-
-def _xlsx_rows(data: bytes):
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:  # noqa: BLE001 - calamine raises several kinds for a damaged workbook
-        _fail(_("The workbook cannot be read; open it in Excel and save it again as .xlsx."))
-    for number, cells in enumerate(rows, start=1):
-        yield number, list(cells)
+        kind = sniff_table(data, name, max_bytes=MAX_BYTES, what=_("the result file the check centre sent"))
+        yield from table_rows(data, kind)
+    except TableFileError as error:
+        _fail(str(error))
 
 
 def _as_text(value) -> str:
@@ -317,8 +253,7 @@ def _unreadable(kind: str, column: str, raw: str) -> str:
 
 def read_result_file(data: bytes, name: str) -> tuple[list[ResultRow], list[Problem]]:
     """Parse a result file into (rows, problems); raises ResultFileError when the file is unusable as a whole."""
-    kind = sniff(data, name)
-    rows_iter = _csv_rows(data) if kind == "csv" else _xlsx_rows(data)
+    rows_iter = _table(data, name)
     header, header_row = None, None
     rows: list[ResultRow] = []
     problems: list[Problem] = []

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import zipfile
 from dataclasses import dataclass
-from pathlib import PurePath
 
-import filetype
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bangfu.core.tablefile import TableFileError, sniff_table, table_rows
 from bangfu.funds.money import MoneyError, to_fen
 
 # --- the result file ------------------------------------------------------------------------------------
 
 MAX_RESULT_BYTES = 5 * 1024 * 1024
 MAX_RESULT_ROWS = 50_000
-MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024  # a zip bomb dressed as a workbook is refused before parsing
 HEADER_SEARCH_ROWS = 10
 
 # Canonical column -> accepted header spellings (compared without spaces, brackets and case).
@@ -88,73 +83,13 @@ def _header_map(cells) -> dict[str, int] | None:
     return found if "payment" in found else None
 
 
-def _sniff(data: bytes, name: str) -> str:
-    """'csv' or 'xlsx' from the bytes (the name's extension must agree); anything else is refused."""
-    extension = PurePath(name or "").suffix.lower()
-    if not data:
-        _fail(_("The file is empty."))
-    if len(data) > MAX_RESULT_BYTES:
-        _fail(_("The file is larger than %(limit)s MB; a bank result file is much smaller: check that it is "
-                "the right file.") % {"limit": MAX_RESULT_BYTES // 1024 // 1024})
-    if data[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = set(archive.namelist())
-                unpacked = sum(info.file_size for info in archive.infolist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            names, unpacked = set(), 0
-        if "xl/workbook.xml" not in names:
-            _fail(_("The file is a ZIP archive, not an Excel workbook: unpack it and upload the CSV or XLSX "
-                    "result file."))
-        if unpacked > MAX_XLSX_UNCOMPRESSED:
-            _fail(_("The workbook unpacks to more than %(limit)s MB; it cannot be a bank result file.")
-                  % {"limit": MAX_XLSX_UNCOMPRESSED // 1024 // 1024})
-        if extension != ".xlsx":
-            _fail(_("The file is an Excel workbook but its name ends in “%(ext)s”: name it .xlsx.")
-                  % {"ext": extension or "-"})
-        return "xlsx"
-    kind = filetype.guess(data[:8192])
-    if kind is not None or b"\x00" in data[:8192]:
-        _fail(_("The content of this file is not a CSV or XLSX table (it looks like %(type)s): upload the "
-                "bank's result file.") % {"type": kind.extension.upper() if kind else _("binary data")})
-    if extension != ".csv":
-        _fail(_("Only CSV and XLSX result files are accepted (this file's name ends in “%(ext)s”).")
-              % {"ext": extension or "-"})
-    return "csv"
-
-
-def _csv_rows(data: bytes):
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        _fail(_("The CSV file is neither UTF-8 nor GB18030 text: save it again as CSV (UTF-8)."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _table(data: bytes, name: str):
+    """The file's rows (`bangfu.core.tablefile` says what is accepted); its refusals as ResultFileError."""
     try:
-        for cells in reader:
-            yield reader.line_num, cells
-    except csv.Error as error:
-        _fail(_("Line %(row)s of the CSV file cannot be read: %(error)s") % {"row": reader.line_num, "error": error})
-
-
-def _xlsx_rows(data: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged workbook
-        _fail(_("The workbook cannot be read; open it in Excel and save it again as .xlsx."))
-    try:
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(cells)
-    finally:
-        workbook.close()
+        kind = sniff_table(data, name, max_bytes=MAX_RESULT_BYTES, what=_("the bank's result file"))
+        yield from table_rows(data, kind)
+    except TableFileError as error:
+        _fail(str(error))
 
 
 def _cell(cells, index) -> object:
@@ -224,8 +159,7 @@ def _date(value) -> dt.date | None | str:
 def read_result_file(data: bytes, name: str) -> tuple[list[ResultRow], list[Problem]]:
     """Parse a bank result file: (rows, problems), every data row in `rows` (with None where a field could not
     be read). Raises ResultFileError when the file is unusable as a whole."""
-    kind = _sniff(data, name)
-    rows_iter = _csv_rows(data) if kind == "csv" else _xlsx_rows(data)
+    rows_iter = _table(data, name)
     header, header_row = None, None
     rows: list[ResultRow] = []
     problems: list[Problem] = []
