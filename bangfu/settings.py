@@ -229,6 +229,15 @@ BANGFU_MAX_UPLOAD_MB = env_int("BANGFU_MAX_UPLOAD_MB", 10)
 # Bulk import of archives (bangfu/imports): largest file, and seconds without a heartbeat before a job counts as dead.
 BANGFU_IMPORT_MAX_MB = env_int("BANGFU_IMPORT_MAX_MB", 100)
 BANGFU_IMPORT_STALE_SECONDS = env_int("BANGFU_IMPORT_STALE_SECONDS", 120)
+# Hours a failed job keeps its uploaded file for "run again" (full ID numbers in it; purged hourly after that).
+BANGFU_IMPORT_KEEP_HOURS = env_int("BANGFU_IMPORT_KEEP_HOURS", 24)
+# Cross-checks (bangfu/crosscheck): largest data-set file, largest unpacked .xlsx, minutes after which a run that
+# never finished counts as dead on SQLite (PostgreSQL knows from the worker's lock).
+BANGFU_CROSSCHECK_MAX_MB = env_int("BANGFU_CROSSCHECK_MAX_MB", 200)
+BANGFU_CROSSCHECK_MAX_UNPACKED_MB = env_int("BANGFU_CROSSCHECK_MAX_UNPACKED_MB", 1024)
+BANGFU_CROSSCHECK_RUN_STALE_MINUTES = env_int("BANGFU_CROSSCHECK_RUN_STALE_MINUTES", 120)
+# Economic checks (bangfu/econcheck): the class that hands a request to the civil-affairs check centre.
+BANGFU_CHECK_CENTRE_BACKEND = env_str("BANGFU_CHECK_CENTRE_BACKEND", "bangfu.econcheck.centre.FileCentreBackend")
 
 # --- Background tasks (django-tasks): database worker by default, Redis (RQ) at scale. ---
 TASK_BACKEND = env_str("TASK_BACKEND", "database")

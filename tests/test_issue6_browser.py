@@ -249,6 +249,12 @@ def run_worker() -> None:
             signal.signal(number, handler)
 
 
+def zh_state(obj) -> str:
+    """An object's state as the Chinese page shows it (its label's own context, e.g. a finding's "Confirmed")."""
+    with translation.override("zh-hans"):
+        return obj.get_state_display()
+
+
 def zh(label) -> str:
     """A label (a lazy one or an msgid) as the Chinese page shows it (the English msgid while its translation
     is missing)."""
@@ -291,7 +297,7 @@ def upload(page, data: bytes, name: str, *, screenshots: tuple[str, str] = ("", 
             refused = translation.pgettext("import job", "Refused")
         assert page.locator("#job-state").inner_text().strip() == refused
     else:
-        assert page.locator("#job-state").inner_text().strip() == zh(job.get_state_display())
+        assert page.locator("#job-state").inner_text().strip() == zh_state(job)
     return job
 
 
@@ -472,7 +478,7 @@ def test_issue6_done_means(open_page, tree):
     assert_page_ok(page)
     run.refresh_from_db()
     assert run.state == "done", (run.state, run.error)
-    assert page.locator("[data-testid=run-state]").inner_text().strip() == zh(run.get_state_display())
+    assert page.locator("[data-testid=run-state]").inner_text().strip() == zh_state(run)
     assert (run.findings_opened, run.households_checked, run.households_unauthorised) == (2, 2, 4)
     shot(page, "09-run-done")
 
@@ -520,7 +526,7 @@ def test_issue6_done_means(open_page, tree):
     assert to_confirm.reason == CONFIRM_REASON
     assert first.on_minimum_living_roster is True
     assert first.category == Category.A_MINIMUM_LIVING, first.category  # re-classified: 低保户
-    assert page.locator("[data-testid=finding-state]").inner_text().strip() == zh(to_confirm.get_state_display())
+    assert page.locator("[data-testid=finding-state]").inner_text().strip() == zh_state(to_confirm)
     assert page.locator("[data-testid=action-result]").inner_text().strip() == to_confirm.action_result
     assert page.locator("[data-testid=resolve-form]").count() == 0
     shot(page, "12-finding-confirmed")
@@ -551,7 +557,7 @@ def test_issue6_done_means(open_page, tree):
     assert to_dismiss.state == "dismissed" and to_dismiss.reason == DISMISS_REASON
     assert to_dismiss.resolved_by == officer
     assert second.on_minimum_living_roster is False and second.category == categories_before[second.pk]
-    assert page.locator("[data-testid=finding-state]").inner_text().strip() == zh(to_dismiss.get_state_display())
+    assert page.locator("[data-testid=finding-state]").inner_text().strip() == zh_state(to_dismiss)
     assert DISMISS_REASON in page.locator("#content").inner_text()
     assert TimelineEvent.objects.filter(household=second, kind="finding_dismissed",
                                         reason=DISMISS_REASON).count() == 1

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -30,8 +30,10 @@ from rest_framework.response import Response
 
 from bangfu import audit
 from bangfu.api.base import ScopedViewSetMixin
+from bangfu.crosscheck import limits
 from bangfu.crosscheck.evidence import public_evidence
 from bangfu.crosscheck.models import CheckRun, DataSource, Finding, FindingState, Severity, Snapshot
+from bangfu.crosscheck.reader import FileProblem
 from bangfu.crosscheck.services import finding_confirm, finding_dismiss, snapshot_load, snapshot_push, start_run
 
 MAX_ROWS = 100_000  # a JSON push; larger data sets come as a file
@@ -76,6 +78,13 @@ class PushSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Send the rows as a list of objects (column → value)."))
         if len(value) > MAX_ROWS:
             raise serializers.ValidationError(_("At most 100,000 rows per push; send a larger data set as a file."))
+        return value
+
+    def validate_file(self, value):
+        try:
+            limits.check_size(value.size)
+        except FileProblem as problem:
+            raise serializers.ValidationError(str(problem)) from None
         return value
 
     def validate(self, attrs):
@@ -176,7 +185,8 @@ class SnapshotViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(list=extend_schema(summary=_("Check runs of your unions")),
                     retrieve=extend_schema(summary=_("One check run (status)")),
                     create=extend_schema(summary=_("Start a check run of your union's subtree"), request=None,
-                                         responses={201: CheckRunSerializer}))
+                                         responses={201: CheckRunSerializer, 409: OpenApiResponse(
+                                             description=_("Another run of your union is queued or running."))}))
 class CheckRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = CheckRun.objects.order_by("-created_at", "-id")
     serializer_class = CheckRunSerializer
@@ -186,8 +196,12 @@ class CheckRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         user = request.user
         if not user.has_role_permission("crosscheck.add_checkrun") or not user.org_id:
             raise NotFound()
-        with transaction.atomic():
-            run = start_run(user, user.org)
+        try:
+            with transaction.atomic():
+                run = start_run(user, user.org)
+        except DjangoValidationError as error:
+            # another run of the union is queued or running: a conflict with the current state, not bad input
+            return Response({"non_field_errors": error.messages}, status=status.HTTP_409_CONFLICT)
         run.refresh_from_db()
         return Response(CheckRunSerializer(run).data, status=status.HTTP_201_CREATED)
 

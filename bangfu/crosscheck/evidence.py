@@ -1,5 +1,7 @@
 """A finding's evidence for display (page and API): labelled, masked, and the other archive of a duplicate named
-only where the user may see it ("another union's archive" otherwise)."""
+only where the user may see it. An archive outside the user's view is "another union's archive" and nothing
+more: not its number, nor its member's masked ID (`OTHER_ARCHIVE_KEYS`), so a finding of union A tells a user
+of A nothing about the archives of a sibling union B."""
 
 from __future__ import annotations
 
@@ -66,16 +68,33 @@ def _yuan(fen) -> str:
     return f"{int(fen) / FEN_PER_YUAN:,.2f}"
 
 
-def other_archive(finding, user) -> str:
+# What the stored evidence holds about the other archive of a duplicate: shown only to a user who may view it.
+OTHER_ARCHIVE_KEYS = ("other_household", "other_member", "other_identity_masked")
+
+
+def _visible_other(finding, user) -> Household | None:
+    """The other archive of a duplicate finding if the user may view it (memoised on the finding)."""
     other_pk = (finding.evidence or {}).get("other_household")
     if not other_pk:
+        return None
+    cache = finding.__dict__.setdefault("_visible_other", {})
+    if user.pk not in cache:
+        cache[user.pk] = Household.objects.restrict(user, "view").filter(pk=other_pk).only("archive_number").first()
+    return cache[user.pk]
+
+
+def other_archive(finding, user) -> str:
+    if not (finding.evidence or {}).get("other_household"):
         return ""
-    other = Household.objects.restrict(user, "view").filter(pk=other_pk).only("archive_number").first()
+    other = _visible_other(finding, user)
     return other.archive_number if other else _("another union's archive")
 
 
 def evidence_rows(finding, user) -> list[tuple[str, str]]:
     evidence = dict(finding.evidence or {})
+    if evidence.get("other_household") and _visible_other(finding, user) is None:
+        for key in OTHER_ARCHIVE_KEYS[1:]:
+            evidence.pop(key, None)
     source = _source(finding, evidence)
     code_column = next((c for c in (source.columns if source else []) if c.get("role") == "code"), None)
     rows = []
@@ -97,10 +116,13 @@ def evidence_rows(finding, user) -> list[tuple[str, str]]:
 
 
 def public_evidence(finding, user) -> dict:
-    """The stored evidence for the API, with the other archive replaced by what the user may know of it."""
+    """The stored evidence for the API, with the other archive replaced by what the user may know of it: its
+    archive number and its member's masked ID if the user may view it, "another union's archive" otherwise."""
     evidence = dict(finding.evidence or {})
     if "other_household" in evidence:
         evidence["other_archive"] = other_archive(finding, user)
-        evidence.pop("other_household")
-        evidence.pop("other_member", None)
+        visible = _visible_other(finding, user) is not None
+        for key in OTHER_ARCHIVE_KEYS:
+            if key != "other_identity_masked" or not visible:
+                evidence.pop(key, None)
     return evidence

@@ -8,7 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bangfu.crosscheck import limits
 from bangfu.crosscheck.models import DataSource, FindingState, RuleAction, Severity
+from bangfu.crosscheck.reader import FileProblem
 from bangfu.registry.forms import ServiceForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -18,6 +20,15 @@ class UploadForm(ServiceForm):
     source = forms.ModelChoiceField(label=_("Data source"), queryset=DataSource.objects.filter(enabled=True))
     as_of = forms.DateField(label=_("Data as of"), widget=DATE, initial=timezone.localdate)
     file = forms.FileField(label=_("File (CSV in UTF-8 or GBK, or .xlsx)"), allow_empty_file=True)
+
+    def clean_file(self):
+        """A file over the size limit is refused before it is copied anywhere (the service checks it again)."""
+        upload = self.cleaned_data["file"]
+        try:
+            limits.check_size(upload.size)
+        except FileProblem as problem:
+            raise forms.ValidationError(str(problem)) from None
+        return upload
 
 
 class ReasonForm(ServiceForm):

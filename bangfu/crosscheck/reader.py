@@ -9,7 +9,8 @@ base-13 value of the 17 digits carries exactly the weights 2^(17-i) mod 11 of GB
 (a set of every valid YYYYMMDD), then the keyed hash (HMAC-SHA256 with its inner and outer SHA-256 states
 keyed once and copied per value: the same digest as `bangfu.core.crypto.keyed_hash`, ×2.5 faster), and the
 membership test against the hashes of the archived persons in scope. A row that matches no archived person
-is dropped right there: it never reaches the database, not even a temporary table.
+is dropped right there: it never reaches the database, not even a temporary table; a row whose ID number is
+invalid (so matches nobody) is counted and listed by its row number and problem only, without its (masked) ID.
 
 Large CSV files are scanned by several processes (fork), each over a byte range of the file.
 """
@@ -29,7 +30,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from bangfu.core.identity import convert_15_to_18, normalise
-from bangfu.core.masking import mask_id_number
 
 CHECK = b"10X98765432"
 MAX_REJECTED_LISTED = 500  # rejected rows listed (masked) on the snapshot; all are counted
@@ -72,6 +72,14 @@ def valid_dates() -> frozenset:
     return _DATES
 
 
+def _decode(raw: bytes) -> str:
+    """A cell's bytes as text: UTF-8, else GBK (GB 18030) — a GBK file's full-width digits are not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", "replace")
+
+
 def canonical_id(raw: bytes, dates=None) -> tuple[bytes | None, str]:
     """(canonical 18-character number, "") or (None, problem code). Lean equivalent of `parse_identity` for
     resident IDs (check character, real birth date, 15 → 18); the number of a kept row is the number of an
@@ -95,7 +103,7 @@ def canonical_id(raw: bytes, dates=None) -> tuple[bytes | None, str]:
             return None, "date"
         return convert_15_to_18(raw.decode()).encode(), ""
     if raw and not raw.isascii() or b" " in raw or b"-" in raw:
-        text = normalise(raw.decode("utf-8", "replace") if not raw.isascii() else raw.decode())
+        text = normalise(_decode(raw))
         if text.isascii() and text.encode() != raw:
             return canonical_id(text.encode(), dates)
     if not raw:
@@ -125,7 +133,9 @@ class ScanResult:
     rejected: int = 0
     discarded: int = 0
     matched: list = field(default_factory=list)  # (row_number, hash_hex, [field bytes or str])
-    rejected_rows: list = field(default_factory=list)  # (row_number, masked, problem code)
+    # (row_number, "", problem code): an invalid ID matches no archived person, so nothing of the row is kept
+    # but its number and the problem (data minimisation)
+    rejected_rows: list = field(default_factory=list)
 
 
 def scan_rows(rows, id_index: int, hashes, first_row: int, result: ScanResult | None = None) -> ScanResult:
@@ -151,8 +161,7 @@ def scan_rows(rows, id_index: int, hashes, first_row: int, result: ScanResult | 
         if number is None:
             rejected += 1
             if len(rejected_rows) < MAX_REJECTED_LISTED:
-                rejected_rows.append((row_number, mask_id_number(raw.decode("utf-8", "replace").strip()[:24]),
-                                      problem))
+                rejected_rows.append((row_number, "", problem))  # no archived person: not even the masked ID
             continue
         h = inner.copy()
         h.update(number)
@@ -248,7 +257,7 @@ def _scan_slow(slow, id_index, hashes, hits, result, icopy, ocopy, dates) -> Non
         if canonical is None:
             result.rejected += 1
             if len(rejected_rows) < MAX_REJECTED_LISTED:
-                rejected_rows.append((number, mask_id_number(raw.decode("utf-8", "replace").strip()[:24]), problem))
+                rejected_rows.append((number, "", problem))  # no archived person: not even the masked ID
             continue
         h = icopy()
         h.update(canonical)
@@ -261,13 +270,15 @@ def _scan_slow(slow, id_index, hashes, hits, result, icopy, ocopy, dates) -> Non
 
 
 def _split_lines(data: bytes):
-    for line in data.split(b"\n"):
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if b'"' in line:
-            yield [f.encode() for f in next(csv.reader([line.decode("utf-8", "replace")]))]
-        else:
-            yield line.split(b",")
+    """The records of a block with quoted fields, each a list of the fields' original bytes.
+
+    The block is parsed as Latin-1, which maps every byte to one character and back: the fields come out
+    byte for byte as in the file, in UTF-8 or GBK alike (decoding as UTF-8 here turned every GBK character
+    into U+FFFD). This is exact because neither encoding uses the bytes of '"', ',', CR or LF inside a
+    multi-byte character (GBK's trail bytes are 0x40 and above, GB 18030's four-byte forms use digits). The
+    csv module also keeps a quoted field's line break (e.g. an address on two lines) within its record."""
+    for record in csv.reader(io.StringIO(data.decode("latin-1"), newline="")):
+        yield [f.encode("latin-1") for f in record]
 
 
 _STATE: dict = {}
@@ -400,6 +411,9 @@ def csv_header(path: str) -> tuple[list[str], int, str]:
 def xlsx_rows(path: str) -> list[list]:
     from python_calamine import CalamineWorkbook
 
+    from bangfu.crosscheck.limits import check_xlsx
+
+    check_xlsx(path)
     try:
         workbook = CalamineWorkbook.from_path(path)
         sheet = workbook.get_sheet_by_index(0)

@@ -114,8 +114,13 @@ def runs(request):
     if request.method == "POST":
         if not user.has_role_permission("crosscheck.add_checkrun"):
             raise Http404
-        with transaction.atomic():
-            run = start_run(user, user.org)
+        try:
+            with transaction.atomic():
+                run = start_run(user, user.org)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("crosscheck:runs")
         messages.success(request, _("The cross-check was started; it runs in the background."))
         return redirect("crosscheck:run", pk=run.pk)
     rows = CheckRun.objects.restrict(user, "view").select_related("org", "started_by")

@@ -5,7 +5,8 @@
     GET       /api/v1/import-jobs/{id}/          state, progress percent, counts, preview of the first rows (masked)
     GET       /api/v1/import-jobs/{id}/report/   the report (.xlsx: row, column, value, what is wrong)
     POST      /api/v1/import-jobs/{id}/cancel/   ask a queued or running job to stop (it rolls back)
-    POST      /api/v1/import-jobs/{id}/rerun/    run again a job whose worker died (stale) or that failed on an error
+    POST      /api/v1/import-jobs/{id}/rerun/    run again a job whose worker died (stale) or that failed on an error,
+                                                 while its file is kept (BANGFU_IMPORT_KEEP_HOURS after the failure)
 
 Scoped through `ScopedViewSetMixin` (the uploading union's subtree; another union's job is a 404); writes through
 `bangfu.imports.services`, the functions the pages call, whose field errors are the 400 body with nothing saved.
@@ -47,7 +48,7 @@ def _errors(error: DjangoValidationError) -> ApiValidationError:
 class PreviewRowSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text=_("Row number in the file (as Excel numbers it)."))
     head = serializers.BooleanField(help_text=_("The head's row."))
-    name = serializers.CharField()
+    name = serializers.CharField(help_text=_("Name, masked (surname and one * per other character)."))
     identity = serializers.CharField(help_text=_("Identity number, masked (first 6 and last 4)."))
     relation = serializers.CharField()
     sex = serializers.CharField()
@@ -68,6 +69,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
         "The first rows as the importer understood them (identity numbers masked), with their problems."))
     report_available = serializers.SerializerMethodField(help_text=_("GET …/report/ gives the Excel report."))
     org_name = serializers.CharField(source="org.name", read_only=True)
+    file_sha256 = serializers.CharField(read_only=True, help_text=_(
+        "SHA-256 of the uploaded file: it is kept after the file itself is deleted."))
+    file_deleted_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text=_(
+        "When the uploaded file was deleted (after the import, or after the retention period of a failed one); "
+        "null while it is kept."))
 
     class Meta:
         model = ImportJob
@@ -75,7 +81,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
                   "state_label", "stale", "can_rerun", "cancel_requested", "percent", "rows_total", "rows_read",
                   "rows_rejected", "households_created", "households_changed", "households_unchanged",
                   "households_rejected", "members_created", "issues_count", "error", "preview", "report_available",
-                  "attempts", "created_at", "started_at", "finished_at", "heartbeat_at"]
+                  "attempts", "created_at", "started_at", "finished_at", "heartbeat_at", "file_sha256",
+                  "file_deleted_at"]
         read_only_fields = fields
 
     def get_stale(self, job) -> bool:

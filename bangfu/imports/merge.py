@@ -2,9 +2,11 @@
 
 `plan(job, user, cursor)` decides, per household of the file (keyed by the head's identity hash), in ONE
 statement into a temporary table `imp_hh_<job>`: rejected (a row of it refused, or no head row), created (the
-head has no open archive), unchanged, or changed. Upsert keyed by the head's identity number: a household whose
-head has an open archive (in the user's subtree: the set checks refuse the others) is updated, any other is
-created as a draft of the union named in the head's row.
+head has no open archive), unchanged, changed, or locked. Upsert keyed by the head's identity number: a household
+whose head has an open archive (in the user's subtree: the set checks refuse the others) is updated, any other is
+created as a draft of the union named in the head's row. Only a draft may be updated: an archive past draft
+(applied, checked, active…) changes through its lifecycle, on its own page, so a difference for it is "locked":
+refused with one problem per row (`report_locked`), as a rejected household.
 
 "Unchanged" is one indexed comparison: each row carries a keyed 48-bit fingerprint of every value it imports
 (plain secrets and causes included, computed at validation), a household's fingerprint is the sum over its
@@ -121,6 +123,8 @@ def plan(job_id: int, cursor) -> dict:
                                                     WHERE x.household_id = hm.household_id)
                                      AND ih.fingerprint = agg.fp AND ih.household_updated_at = h.updated_at)
                              THEN 'unchanged'
+                        WHEN EXISTS (SELECT 1 FROM {q(H)} h WHERE h.id = hm.household_id AND h.state <> %s)
+                             THEN 'locked'
                         ELSE 'changed' END AS action
             FROM (SELECT s.hh_key AS hh_key, COUNT(*) AS n, SUM(s.secret_fp) %% {FP_MODULUS} AS fp,
                          MIN(CASE WHEN s.ok THEN 1 ELSE 0 END) AS all_ok,
@@ -128,12 +132,36 @@ def plan(job_id: int, cursor) -> dict:
                   FROM {q(S)} s WHERE s.job_id = %s AND s.hh_key <> '' GROUP BY s.hh_key) agg
             LEFT JOIN {q(S)} hd ON hd.id = agg.head_id
             LEFT JOIN {q(M)} hm ON hm.open_identity_hash = agg.hh_key AND hm.is_head = %s""",  # noqa: S608
-        [job_id, True],
+        [State.DRAFT, job_id, True],
     )
     if _pg():
         cursor.execute(f"ANALYZE {hh}")
     cursor.execute(f"SELECT action, COUNT(*) FROM {hh} GROUP BY action")  # noqa: S608
     return dict(cursor.fetchall())
+
+
+def report_locked(job_id: int, cursor) -> int:
+    """One problem per row of each "locked" household (its archive is past draft), its rows marked not ok, so the
+    household counts as rejected (partial mode) and the file is refused (all or nothing). Returns the rows."""
+    from django.utils.translation import gettext as _
+
+    from bangfu.imports.staging import add_issues
+    from bangfu.imports.validate import HEADERS
+
+    hh = q(hh_table(job_id))
+    cursor.execute(
+        f"""SELECT s.row_no, hd.identity_masked, h.archive_number, h.state FROM {hh} d
+            JOIN {q(S)} s ON s.hh_key = d.hh_key AND s.job_id = %s JOIN {q(S)} hd ON hd.id = d.head_id
+            JOIN {q(H)} h ON h.id = d.household_id
+            WHERE d.action = 'locked' ORDER BY s.row_no""",  # noqa: S608
+        [job_id],
+    )
+    found = [(row_no, HEADERS["head_identity"], masked, _(
+        "Archive %(number)s is already in state “%(state)s”: an import changes only draft archives; change it "
+        "on the archive page.") % {"number": number, "state": State(state).label})
+        for row_no, masked, number, state in cursor.fetchall()]
+    add_issues(job_id, found, cursor)
+    return len(found)
 
 
 def _allocate(job_id: int, user, cursor) -> int:

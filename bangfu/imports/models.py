@@ -48,6 +48,11 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
     )
     file = models.CharField(_("stored file"), max_length=255, editable=False)
+    # The upload holds full identity numbers and bank accounts in plain text: it is deleted as soon as no
+    # "run again" can need it (services.release_upload, purge_expired_uploads); its digest stays, so a
+    # file can still be recognised afterwards.
+    file_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True, editable=False)
+    file_deleted_at = models.DateTimeField(_("file deleted at"), null=True, blank=True, editable=False)
     original_name = models.CharField(_("file name"), max_length=255)
     kind = models.CharField(_("file type"), max_length=8, choices=Kind.choices)
     encoding = models.CharField(_("encoding"), max_length=16, blank=True)
@@ -95,6 +100,11 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in self.FINISHED
+
+    @property
+    def file_available(self) -> bool:
+        """The uploaded file is still on disk (not yet deleted after the run or the retention period)."""
+        return bool(self.file) and self.file_deleted_at is None
 
     @property
     def percent(self) -> int:

@@ -1,10 +1,12 @@
 """Running one import job: read (stream) → validate (1 or 2 processes) → stage → set-based checks → merge.
 
-`run_job(job_id)` is what the background task and `manage.py run_import_job` call. It is safe to call
-again after a crash (kill -9) or a cancel: staging rows are keyed by the job and discarded first, and
+`run_job(job_id)` is what the background task and `manage.py run_import_job` call. It first claims the job
+(liveness.claim: queued, or running without a sign of life) and does nothing if another worker holds it. It is
+safe to call again after a crash (kill -9) or a cancel: staging rows are keyed by the job and discarded first, and
 the merge is one transaction that also marks the job succeeded, so either all of it happened or nothing.
-Progress (`rows_read`) and the heartbeat are written every chunk; a cancel request is checked between
-chunks and before the merge.
+Progress (`rows_read`) and the heartbeat are written every chunk, and by a heartbeat thread through the long
+phases (liveness.Heartbeat, PostgreSQL); a cancel request is checked between chunks and before the merge. The
+uploaded file is deleted as soon as the run no longer needs it (services.release_upload).
 
 With worker processes (PostgreSQL, outside a transaction), a CSV file is cut by the parent into record-aligned
 byte blocks (a newline ends a record when the quotes before it are balanced); each worker decodes, parses,
@@ -29,11 +31,14 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from bangfu.imports import normalise as N
-from bangfu.imports import reader, staging
+from bangfu.imports import reader, services, staging
+from bangfu.imports.liveness import Heartbeat, claim
 from bangfu.imports.models import ImportJob
-from bangfu.imports.validate import Context, preview_row, validate_row
+from bangfu.imports.rowcheck import validate_row
+from bangfu.imports.validate import Context, preview_row
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,14 @@ IDENTITY_KEYS = ("identity_number", "head_identity")
 
 class Cancelled(Exception):
     pass
+
+
+class Superseded(Exception):
+    """Another worker claimed the job (this one was taken for dead): this run stops and writes nothing more."""
+
+
+class FileGone(Exception):
+    """The job's upload is no longer on disk (deleted after the retention period): it must be uploaded again."""
 
 
 def stored_path(job: ImportJob) -> Path:
@@ -110,9 +123,16 @@ def _chunks(rows_iter, mapping, first_row_no, formula_cells):
         yield chunk
 
 
-def _touch(job: ImportJob, **fields) -> None:
+def _owned(job: ImportJob):
+    """The job's row while this run owns it: `attempts` is the number `claim` gave this run; a later claim (another
+    worker that took the job for dead) bumps it."""
+    return ImportJob.objects.filter(pk=job.pk, attempts=job.attempts)
+
+
+def _touch(job: ImportJob, *, strict: bool = True, **fields) -> None:
     fields["heartbeat_at"] = timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(**fields)
+    if not _owned(job).update(**fields) and strict:
+        raise Superseded
     for name, value in fields.items():
         setattr(job, name, value)
 
@@ -131,28 +151,40 @@ def default_workers() -> int:
 
 
 def run_job(job_id: int, *, workers: int | None = None) -> ImportJob:
+    """Run the job if this call can claim it (see `claim`); otherwise return it as it is, untouched."""
     from bangfu.core import context as action_context
 
+    attempt = claim(job_id)
     job = ImportJob.objects.select_related("created_by", "org").get(pk=job_id)
-    if job.is_finished:
+    if attempt is None:
         return job
     user = job.created_by
     workers = 1 if connection.in_atomic_block else (workers or default_workers())
     staging.discard(job.pk)  # a re-run (crash, kill -9) starts from a clean slate
-    _touch(job, state=ImportJob.State.RUNNING, started_at=timezone.now(), rows_read=0, attempts=job.attempts + 1,
-           error="", preview=[])
+    heartbeat = Heartbeat(job.pk, attempt)
     with action_context.acting(user_id=user.pk, username=user.username, org_id=user.org_id, source="task",
                                job_id=f"import-{job.pk}"):
+        heartbeat.start()
         try:
             with translation.override(job.language or settings.LANGUAGE_CODE):
-                _run(job, user, workers)
+                if not job.file_available or not stored_path(job).is_file():
+                    raise FileGone(services.file_gone_message(job) if job.file_deleted_at else _(
+                        "The uploaded file is missing: upload the file again."))
+                _run(job, user, workers, heartbeat)
+        except Superseded:  # the other worker owns the job, its staging rows and its file now
+            logger.warning("import job %s: taken over by another worker; this run stopped", job.pk)
+            return ImportJob.objects.get(pk=job.pk)
         except Cancelled:
             staging.discard(job.pk)
-            _touch(job, state=ImportJob.State.CANCELLED, finished_at=timezone.now())
+            _touch(job, strict=False, state=ImportJob.State.CANCELLED, finished_at=timezone.now())
         except Exception as error:  # noqa: BLE001 - the job records why it failed; nothing was merged
             logger.exception("import job %s failed", job.pk)
-            _touch(job, state=ImportJob.State.FAILED, finished_at=timezone.now(), error=str(error)[:2000])
+            _touch(job, strict=False, state=ImportJob.State.FAILED, finished_at=timezone.now(),
+                   error=str(error)[:2000])
+        finally:
+            heartbeat.stop()
     job.refresh_from_db()
+    services.release_upload(job)  # deleted unless "run again" may need it (a failure of the platform)
     return job
 
 
@@ -246,7 +278,7 @@ def _data_offset_bytes(head: bytes, header_index: int) -> int:
     return position
 
 
-def _run(job: ImportJob, user, workers: int) -> None:
+def _run(job: ImportJob, user, workers: int, heartbeat: Heartbeat) -> None:
     from bangfu.imports import report
 
     PHASES.clear()
@@ -273,20 +305,21 @@ def _run(job: ImportJob, user, workers: int) -> None:
     read = issues = 0
     preview: list = []
     if workers > 1:
-        if job.kind == "csv":
-            try:
-                read, issues, preview = _run_blocks(job, ctx, mapping, path, header_index, workers)
-            except BlockMismatch:
-                staging.discard(job.pk)
-                workers = 1
-                rows_iter = reader.open_rows(path, job.kind, job.encoding)
-                mapping, header_index, seen = N.find_header(rows_iter)
+        with heartbeat.paused():  # no thread (nor its connection) across the fork
+            if job.kind == "csv":
+                try:
+                    read, issues, preview = _run_blocks(job, ctx, mapping, path, header_index, workers)
+                except BlockMismatch:
+                    staging.discard(job.pk)
+                    workers = 1
+                    rows_iter = reader.open_rows(path, job.kind, job.encoding)
+                    mapping, header_index, seen = N.find_header(rows_iter)
+                else:
+                    workers = 0  # done
             else:
-                workers = 0  # done
-        else:
-            read, issues, preview = _run_pool(job, ctx, mapping, _chunks(all_rows(), mapping, header_index + 1,
-                                                                         formula_cells), workers)
-            workers = 0
+                read, issues, preview = _run_pool(job, ctx, mapping, _chunks(all_rows(), mapping, header_index + 1,
+                                                                             formula_cells), workers)
+                workers = 0
     if workers == 1:
         for index, chunk in enumerate(_chunks(all_rows(), mapping, header_index + 1, formula_cells)):
             n, k, pv = _process_chunk(ctx, mapping, chunk, index == 0)
@@ -303,8 +336,11 @@ def _run(job: ImportJob, user, workers: int) -> None:
     staging.set_checks(job, user)
     phase("set checks")
     _check_cancel(job)
+    _touch(job)  # SQLite has no heartbeat thread: a sign of life before the merge at least
     finish(job, user, read)
     phase("plan+merge (one transaction)")
+    job.refresh_from_db(fields=["state", "error"])
+    services.release_upload(job)  # not needed any more once merged (or refused, or checked in a dry run)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("RESET work_mem")
@@ -385,7 +421,8 @@ def _run_pool(job, ctx, mapping, chunks, workers):
 
 def finish(job: ImportJob, user, read: int) -> None:
     """Decide, count and merge (unless dry run or refused as a whole), in one transaction with the job's
-    success: either the whole merge and "succeeded" are committed, or nothing."""
+    success: either the whole merge and "succeeded" are committed, or nothing — nothing either if another worker
+    has claimed the job meanwhile (the final UPDATE requires this run's attempt number)."""
     from bangfu.audit.jobs import bulk_job
     from bangfu.imports import merge as M
     from bangfu.imports.models import ImportIssue, StagedRow
@@ -396,23 +433,27 @@ def finish(job: ImportJob, user, read: int) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             decided = M.plan(job.pk, cursor)
+            if decided.get("locked"):  # archives past draft: reported per row, never written
+                M.report_locked(job.pk, cursor)
         rows = StagedRow.objects.filter(job_id=job.pk)
         counts = {
             "rows_read": read,
             "rows_rejected": rows.filter(ok=False).count(),
             "issues_count": ImportIssue.objects.filter(job_id=job.pk).count(),
-            "households_rejected": decided.get("rejected", 0) + rows.filter(hh_key="").count(),
+            "households_rejected": decided.get("rejected", 0) + decided.get("locked", 0)
+            + rows.filter(hh_key="").count(),
         }
         heads = {action: decided.get(action, 0) for action in ("created", "changed", "unchanged")}
         refused_whole = not partial and counts["rows_rejected"] > 0
         if job.dry_run or refused_whole:
             with connection.cursor() as cursor:
                 M.drop_tables(job.pk, cursor)
-            ImportJob.objects.filter(pk=job.pk).update(
+            if not _owned(job).update(
                 **counts, households_created=0, households_changed=0, households_unchanged=heads["unchanged"],
                 state=ImportJob.State.SUCCEEDED if job.dry_run else ImportJob.State.FAILED,
                 finished_at=now(), heartbeat_at=now(), error="" if job.dry_run else "refused",
-            )
+            ):
+                raise Superseded  # rolls back this run's problems: the other run writes its own
             return
         with bulk_job("archive_import", actor=user, org=job.org, model=Household,
                       parameters={"import_job": job.pk, "file": job.original_name, "mode": job.mode}) as audit:
@@ -421,8 +462,9 @@ def finish(job: ImportJob, user, read: int) -> None:
                 result = M.merge(job, user, cursor)
                 M.drop_tables(job.pk, cursor)
             audit.add(created=heads["created"], updated=heads["changed"], skipped=counts["households_rejected"])
-            ImportJob.objects.filter(pk=job.pk).update(
+            if not _owned(job).update(
                 **counts, households_created=heads["created"], households_changed=heads["changed"],
                 households_unchanged=heads["unchanged"], members_created=result["members_created"],
                 state=ImportJob.State.SUCCEEDED, finished_at=now(), heartbeat_at=now(), audit_job=audit,
-            )
+            ):
+                raise Superseded  # rolls the whole merge back: a job is merged by the run that owns it

@@ -91,7 +91,7 @@ def _mark_rejected(job_id: int, rows: set[int], cursor) -> None:
                        f"AND row_no IN ({', '.join(['%s'] * len(part))})", [False, job_id, *part])
 
 
-def _issue_rows(job_id: int, found: list[tuple[int, str, str, str]], cursor) -> None:
+def add_issues(job_id: int, found: list[tuple[int, str, str, str]], cursor) -> None:
     """Add issues for (row, column header, value, message) and mark those rows not ok (set-based)."""
     if not found:
         return
@@ -136,7 +136,7 @@ def set_checks(job, user) -> None:
                 found.append((row_no, id_header, masked, _(
                     "This person appears more than once in the file (rows %(rows)s): keep one row per person."
                 ) % {"rows": listed}))
-        _issue_rows(job_id, found, cursor)
+        add_issues(job_id, found, cursor)
 
         # 2. A household without the head's own row.
         cursor.execute(
@@ -146,7 +146,7 @@ def set_checks(job, user) -> None:
                 WHERE s.job_id = %s AND s.hh_key <> '' AND hd.hh_key IS NULL""",  # noqa: S608
             [job_id, job_id],
         )
-        _issue_rows(job_id, [(row_no, key_header, "", _(
+        add_issues(job_id, [(row_no, key_header, "", _(
             "No row of this file is the head's own row (a row whose 证件号码 is this 户主身份证号): add the head's "
             "row with the household facts."
         )) for (row_no,) in cursor.fetchall()], cursor)
@@ -176,5 +176,5 @@ def set_checks(job, user) -> None:
             visible = set(Household.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", flat=True))
             others = Household.objects.select_related("org").in_bulk(ids)
             messages = {pk: describe_open_archive(others[pk], user if pk in visible else None) for pk in ids}
-            _issue_rows(job_id, [(row_no, id_header, masked, messages[hid]) for row_no, masked, hid in clashes],
+            add_issues(job_id, [(row_no, id_header, masked, messages[hid]) for row_no, masked, hid in clashes],
                         cursor)

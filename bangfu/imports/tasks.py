@@ -3,6 +3,8 @@
 * `run_import(job_id)`: runs one job (queued by an upload, the page's or the API's "Run again").
 * `requeue_stale_imports()`: hourly (registered in apps.py through `bangfu.core.scheduler.register`), re-queues
   the jobs whose worker died half-way (kill -9, OOM, restart); idempotent.
+* `purge_expired_import_files()`: hourly, deletes the uploads no run can need any more (a failed job's after
+  BANGFU_IMPORT_KEEP_HOURS; a finished job's that its worker did not delete; files no job holds).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ def register_schedule() -> None:
     from bangfu.core.scheduler import register
 
     register("23 * * * *", "bangfu.imports.tasks.requeue_stale_imports")
+    register("53 * * * *", "bangfu.imports.tasks.purge_expired_import_files")
 
 
 def register_timeline() -> None:
@@ -45,3 +48,11 @@ def requeue_stale_imports(context: TaskContext) -> dict:
 
     with _as_task(context):
         return requeue_stale_jobs()
+
+
+@task(takes_context=True)
+def purge_expired_import_files(context: TaskContext) -> dict:
+    from bangfu.imports.services import purge_expired_uploads
+
+    with _as_task(context):
+        return purge_expired_uploads()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django import forms
@@ -55,10 +56,15 @@ def job_list(request):
 def job_detail(request, pk: int):
     job = get_scoped_or_404(ImportJob, request.user, "view", pk=pk)
     issues = job.issues.all()[:50]
+    failed_on_error = job.state == ImportJob.State.FAILED and job.error not in ("", "refused")
     return render(request, "imports/job.html", {
         "job": job, "issues": issues, "preview": labelled_preview(job.preview), "stale": services.is_stale(job),
         "refused": is_refused(job), "can_rerun": services.can_rerun(job),
         "can_change": request.user.has_role_permission("imports.change_importjob"),
+        # A failed job keeps its file for "run again" until then; after that the page says it must be uploaded.
+        "file_kept_until": (job.finished_at + datetime.timedelta(hours=services.keep_hours())
+                            if failed_on_error and job.file_available and job.finished_at else None),
+        "file_gone": services.file_gone_message(job) if failed_on_error and not job.file_available else "",
     })
 
 

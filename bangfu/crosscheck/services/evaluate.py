@@ -5,7 +5,9 @@ subtree: one INSERT … SELECT per rule into `crosscheck_finding`, plus one INSE
 timeline rows, each rule in its own transaction that also records the rule in `run.rules_done`. A finding is
 unique per (rule, household, evidence key) — the SELECT skips keys already there, and a unique constraint
 backs it — so a re-run adds nothing, and a run killed half-way (kill -9) leaves only whole rules behind:
-running again completes it with the same findings.
+running again completes it with the same findings. A run reads one snapshot per source, its union's or an
+ancestor's (`snapshots_for`), and only the rows of its subtree; overlapping runs write one rule at a time
+(`run_checks`), and a union has one run queued or running at a time (`start_run`).
 
 Only households whose economic-check authorisation is in force (`registry.Consent`, kind economic_check, not
 withdrawn) are checked against government data; the duplicate rules compare the platform's own archives and
@@ -14,15 +16,20 @@ need no authorisation. The SQL is the same on SQLite and PostgreSQL except for t
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bangfu.core import context
+from bangfu.crosscheck import locks
 from bangfu.crosscheck.models import CheckRule, CheckRun, Finding, RunState
 from bangfu.crosscheck.services.ingest import bulk_settings
 from bangfu.registry.models import Household
@@ -61,9 +68,29 @@ def _authorised(on) -> tuple[str, list]:
             "AND ec.withdrawn_on IS NULL AND ec.signed_on <= %s)", [on])
 
 
+def snapshots_for(sources, org_path: str) -> list[int]:
+    """The snapshot a run of the union at `org_path` reads, one per source: of the latest loads by that union
+    itself or by one of its ancestors (whose rows it reads only within its own subtree), the newest by data
+    date, then load time. A descendant's own loads are not read: its own run reads them. One snapshot per
+    source, so that two unions' loads of the same data set are never counted twice (two homes, double
+    deposits) when a union and its parent both loaded it."""
+    from bangfu.crosscheck.models import Snapshot, SnapshotState
+    from bangfu.orgs.models import Org
+
+    step = Org.steplen
+    lineage = [org_path[:end] for end in range(step, len(org_path) + 1, step)]
+    chosen = {}
+    for pk, code in (Snapshot.objects.filter(source__code__in=list(sources), org__path__in=lineage, is_latest=True,
+                                             state=SnapshotState.LOADED)
+                     .order_by("-as_of", "-loaded_at", "-id").values_list("pk", "source__code")):
+        chosen.setdefault(code, pk)
+    return sorted(chosen.values())
+
+
 def _rows_from(sources, org_path, on, *, states=OPEN_STATES_SQL) -> tuple[str, list]:
-    """FROM/WHERE of the latest snapshot rows of `sources` for authorised households of the subtree."""
-    marks, codes = _in(sources)
+    """FROM/WHERE of the rows of the snapshots a run of the subtree reads (`snapshots_for`), for the authorised
+    households of the subtree."""
+    marks, ids = _in(snapshots_for(sources, org_path) or [0])
     auth, auth_params = _authorised(on)
     return (
         "FROM crosscheck_snapshotrow sr "
@@ -72,9 +99,8 @@ def _rows_from(sources, org_path, on, *, states=OPEN_STATES_SQL) -> tuple[str, l
         "JOIN registry_household h ON h.id = sr.household_id "
         "JOIN orgs_org o ON o.id = h.org_id "
         "LEFT JOIN registry_member m ON m.id = sr.member_id "
-        f"WHERE s.is_latest = TRUE AND s.state = 'loaded' AND d.code IN ({marks}) AND o.path LIKE %s "
-        f"AND h.state IN ({states}) AND {auth}",
-        [*codes, org_path + "%", *auth_params],
+        f"WHERE sr.snapshot_id IN ({marks}) AND o.path LIKE %s AND h.state IN ({states}) AND {auth}",
+        [*ids, org_path + "%", *auth_params],
     )
 
 
@@ -299,13 +325,61 @@ def unauthorised_households(org_path: str):
     return Household.objects.open().filter(org__path__startswith=org_path).exclude(Exists(_authorisations()))
 
 
+# --- which runs are going on -------------------------------------------------------------------------------------
+
+def _stale_minutes() -> int:
+    return int(getattr(settings, "BANGFU_CROSSCHECK_RUN_STALE_MINUTES", 120))
+
+
+def is_alive(run: CheckRun) -> bool:
+    """Whether a running run's worker is still at it. On PostgreSQL the worker holds the run's advisory lock for
+    as long as it evaluates (`run_checks`); a killed worker's connection, and so its lock, is gone. Elsewhere
+    (SQLite, development) a run counts as alive for BANGFU_CROSSCHECK_RUN_STALE_MINUTES after its start."""
+    if run.state != RunState.RUNNING:
+        return False
+    held = locks.is_held("run", run.pk)
+    if held is not None:
+        return held
+    started = run.started_at or run.created_at
+    return started is not None and timezone.now() - started < dt.timedelta(minutes=_stale_minutes())
+
+
+def _interrupt_dead_runs(org, exclude_pk=None) -> None:
+    """Mark the runs of `org` left "running" by a worker that died as interrupted (they can be resumed)."""
+    for other in CheckRun.objects.filter(org=org, state=RunState.RUNNING).exclude(pk=exclude_pk):
+        if not is_alive(other):
+            CheckRun.objects.filter(pk=other.pk, state=RunState.RUNNING).update(state=RunState.INTERRUPTED)
+
+
+def active_run(org) -> CheckRun | None:
+    """The run of `org` that is queued or whose worker is evaluating it, if any."""
+    _interrupt_dead_runs(org)
+    return CheckRun.objects.filter(org=org, state__in=[RunState.QUEUED, RunState.RUNNING]).order_by(
+        "-created_at", "-id").first()
+
+
 def run_checks(run: CheckRun) -> CheckRun:
-    """Evaluate every enabled rule not yet done in this run; idempotent and resumable."""
+    """Evaluate every enabled rule not yet done in this run; idempotent and resumable.
+
+    Two runs never write findings at the same time: each rule's transaction first takes one advisory lock
+    shared by all runs, so a run of an overlapping subtree (the same union, an ancestor, a descendant) waits
+    for the other's rule to commit and then skips the findings it finds there, instead of colliding with them
+    on the unique constraint. Rule statements are CPU-bound, so serialising them costs little on a small
+    server. The worker also holds the run's own lock from start to end: it tells `is_alive` that the run is
+    being evaluated, and a run is never evaluated by two workers at once."""
+    if not locks.try_session_lock("run", run.pk):
+        raise ValidationError(_("Cross-check run #%(pk)s is being evaluated by another worker.") % {"pk": run.pk})
+    try:
+        return _run_checks(run)
+    finally:
+        locks.session_unlock("run", run.pk)
+
+
+def _run_checks(run: CheckRun) -> CheckRun:
     from bangfu.crosscheck.services.findings import act_automatically
 
     org_path = run.org.path
-    CheckRun.objects.filter(org=run.org, state=RunState.RUNNING).exclude(pk=run.pk).update(
-        state=RunState.INTERRUPTED)
+    _interrupt_dead_runs(run.org, exclude_pk=run.pk)
     counts = Household.objects.open().filter(org__path__startswith=org_path).aggregate(
         total=Count("pk"), unauthorised=Count("pk", filter=~Exists(_authorisations())))
     unauthorised = counts["unauthorised"]
@@ -320,6 +394,7 @@ def run_checks(run: CheckRun) -> CheckRun:
             if rule is None or code in run.rules_done:
                 continue
             with transaction.atomic():
+                locks.xact_lock("evaluate")  # see run_checks: one rule of one run at a time
                 locked = CheckRun.objects.select_for_update().get(pk=run.pk)
                 if code in locked.rules_done:
                     continue
@@ -345,10 +420,21 @@ def run_checks(run: CheckRun) -> CheckRun:
     return run
 
 
+@transaction.atomic
 def start_run(actor, org, on=None) -> CheckRun:
-    """Create a run of `org`'s subtree and hand it to the task worker."""
+    """Create a run of `org`'s subtree and hand it to the task worker; refused (ValidationError) while another
+    run of the same union is queued or being evaluated — it would find the same things."""
     from bangfu.crosscheck.tasks import evaluate_run
 
+    locks.xact_lock("start", org.pk)  # two clicks at once: the second sees the first's run
+    busy = active_run(org)
+    if busy is not None:
+        message = (_("A cross-check of this union is already running (run #%(pk)s, started %(at)s). Wait until "
+                     "it is done, then start another.") if busy.state == RunState.RUNNING else
+                   _("A cross-check of this union is already waiting for the worker (run #%(pk)s, created "
+                     "%(at)s). Wait until it is done, then start another."))
+        raise ValidationError(message % {
+            "pk": busy.pk, "at": timezone.localtime(busy.started_at or busy.created_at).strftime("%Y-%m-%d %H:%M")})
     run = CheckRun.objects.create(org=org, on=on or timezone.localdate(), started_by=actor)
     transaction.on_commit(lambda: evaluate_run.enqueue(run.pk))
     return run
@@ -359,4 +445,4 @@ def resume(run: CheckRun) -> CheckRun:
     return run_checks(run)
 
 
-__all__ = ["RULES", "run_checks", "start_run", "unauthorised_households", "Finding"]
+__all__ = ["RULES", "active_run", "is_alive", "run_checks", "start_run", "unauthorised_households", "Finding"]

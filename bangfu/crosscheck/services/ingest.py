@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import time
 
@@ -25,8 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu import audit
-from bangfu.core.masking import mask_name
-from bangfu.crosscheck import reader
+from bangfu.core.masking import mask_id_number, mask_name
+from bangfu.crosscheck import limits, locks, reader
 from bangfu.crosscheck.models import Channel, DataSource, Snapshot, SnapshotRow, SnapshotState
 from bangfu.funds.money import MoneyError, to_fen
 
@@ -181,7 +182,8 @@ def _converter(column: dict, encoding: str):
 
 
 def typed_rows(source, mapping, matched, encoding="utf-8"):
-    """(kept rows as tuples for the staging table, rejected [(row, masked id, message)]).
+    """(kept rows as tuples for the staging table, rejected [(row, masked id, message)]) — every row here matched
+    an archived person of the loading union's subtree, so a rejected one may show its masked ID.
 
     Per kept row only dictionary look-ups: each column's distinct raw values are converted once (typed, or
     masked and JSON-encoded for the display-only `extra`)."""
@@ -193,6 +195,7 @@ def typed_rows(source, mapping, matched, encoding="utf-8"):
         extra = column["role"] == "extra"
         columns.append((index, None if extra else ROLE_COLUMNS.index(column["role"]),
                         json.dumps(key) + ": " if extra else "", _converter(column, encoding)))
+    id_index = mapping["id_number"]
     kept, rejected = [], []
     for row_number, digest, fields in matched:
         width = len(fields)
@@ -209,7 +212,10 @@ def typed_rows(source, mapping, matched, encoding="utf-8"):
             else:
                 values[slot] = value
         if problems:
-            rejected.append((row_number, "", " ".join(problems)))
+            # the row is an archived person's: its masked ID may be listed (rows of anybody else leave no trace)
+            raw = fields[id_index] if id_index < width else b""
+            text = raw.decode(encoding, "replace") if isinstance(raw, bytes) else str(raw)
+            rejected.append((row_number, mask_id_number(text.strip()[:24]), " ".join(problems)))
             continue
         kept.append((row_number, digest, values[0], values[1], values[2], values[3], "{" + ", ".join(parts) + "}"))
     return kept, rejected
@@ -334,6 +340,11 @@ def _check_can_load(actor, org, source, as_of):
 def _finish(actor, org, source, *, channel, as_of, file_name, sha256, lines, blank, scan, kept, rejected,
             started) -> Snapshot:
     with transaction.atomic():
+        # Two loads of the same (source, union) at once would both read the same highest version and the second
+        # insert would break the unique version (a 500), or both end "latest": the version is allocated under a
+        # lock of the (source, union) held to the commit, so the second load waits and becomes the next version.
+        # Only the write phase is serialised: the scan of the file, the longest part, ran before without it.
+        locks.xact_lock("snapshot", source.pk, org.pk)
         version = (Snapshot.objects.filter(source=source, org=org).aggregate(v=Max("version"))["v"] or 0) + 1
         snapshot = Snapshot.objects.create(
             source=source, org=org, version=version, as_of=as_of, channel=channel, file_name=file_name[:200],
@@ -373,6 +384,7 @@ def snapshot_load(actor, org, source: DataSource, *, path: str, file_name: str, 
     _check_can_load(actor, org, source, as_of)
     started = time.monotonic()
     try:
+        limits.check_size(os.path.getsize(path))
         kind = reader.sniff(path, file_name)
         if kind == "csv":
             cells, header_end, encoding = reader.csv_header(path)

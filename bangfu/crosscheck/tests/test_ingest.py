@@ -84,11 +84,17 @@ def test_upload_keeps_only_matched_rows(tree, households, province_cadre, signed
     assert kept[mine.pk].identity_hash == keyed_hash(head_id(mine))
     assert kept[mine.pk].extra["name"] == "王*"
     assert [r["row"] for r in snapshot.rejected_rows] == [6, 7]
-    assert snapshot.rejected_rows[0]["id"] == "110105********0021"
+    # an invalid ID matches no archived person: only its row number and problem are listed, not even the masked ID
+    assert snapshot.rejected_rows[0] == {"row": 6, "id": "",
+                                         "problem": "The check character of the ID number is wrong."}
+    # the archived person's row rejected for its date shows their masked ID
+    assert snapshot.rejected_rows[1]["id"] == households[2].members.get(is_head=True).identity_masked
+    assert "not a date" in snapshot.rejected_rows[1]["problem"]
     assert len(snapshot.file_sha256) == 64
     # nothing of the stranger or of the other province is stored anywhere in the snapshot
     stored = str(list(SnapshotRow.objects.values())) + str(snapshot.rejected_rows)
     assert keyed_hash(stranger) not in stored and stranger not in stored and "陌生人" not in stored
+    assert "110105" not in str(snapshot.rejected_rows) and "错号" not in stored
     # a second load is version 2 and the latest
     _upload(signed_in(province_cadre), csv_bytes(ROSTER_HEADER, rows[:1]))
     assert list(Snapshot.objects.order_by("version").values_list("version", "is_latest")) == [(1, False), (2, True)]
@@ -186,7 +192,7 @@ def test_parallel_scan_gives_the_same_snapshot(tree, households, province_cadre,
                         as_of=dt.date(2026, 1, 31), processes=2)
     assert (two.rows_read, two.rows_matched, two.rows_rejected) == (one.rows_read, one.rows_matched,
                                                                     one.rows_rejected) == (3004, 3, 1)
-    assert two.rejected_rows == one.rejected_rows == [{"row": 2502, "id": "110105********0021",
+    assert two.rejected_rows == one.rejected_rows == [{"row": 2502, "id": "",
                                                        "problem": "The check character of the ID number is wrong."}]
     assert sorted(SnapshotRow.objects.filter(snapshot=two).values_list("row_number", flat=True)) == sorted(
         SnapshotRow.objects.filter(snapshot=one).values_list("row_number", flat=True)) == [702, 1402, 2102]

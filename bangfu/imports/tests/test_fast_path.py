@@ -1,6 +1,6 @@
 """The performance paths give what the plain paths give.
 
-* validate._fast_row (rows that are plainly right) stages exactly what validate._full_row (the forms' own
+* rowcheck._fast_row (rows that are plainly right) stages exactly what validate._full_row (the forms' own
   functions) stages, on generated rows good and bad; a row the full path refuses never passes the fast one.
 * The CSV cutter of pipeline.py (record-aligned byte blocks for the worker processes) numbers rows as the csv
   module does, quoted newlines and CRLF included.
@@ -18,7 +18,7 @@ import random
 import pytest
 
 from bangfu.core.crypto import decrypt
-from bangfu.imports import pipeline, validate
+from bangfu.imports import pipeline, rowcheck, validate
 from bangfu.imports.columns import COLUMNS
 from bangfu.imports.models import ImportJob
 from bangfu.imports.pipeline import run_job
@@ -80,7 +80,7 @@ def test_fast_path_stages_exactly_what_the_forms_functions_stage(tree, grassroot
     for row_no, row in enumerate(_rows(tree.grassroots.code), start=2):
         cells = {c.key: row.get(c.key, "") for c in COLUMNS if c.where != "ignore"}
         full = validate._full_row(ctx, row_no, dict(cells))
-        fast = validate._fast_row(ctx, row_no, dict(cells))
+        fast = rowcheck._fast_row(ctx, row_no, dict(cells))
         if full[1]:
             refused += 1
             assert fast is None, (row, full[1])
