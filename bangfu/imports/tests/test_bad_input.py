@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from bangfu.imports.models import ImportIssue, ImportJob
 from bangfu.imports.pipeline import run_job
@@ -33,7 +34,9 @@ def test_formula_in_the_id_column_and_a_huge_cell_are_reported_not_imported(tree
     rows = household_rows(1, tree.grassroots.code)
     rows[1]["identity_number"] = '=A1&"x"'
     rows[2]["name"] = "张" * 2_000_000
-    job = run_job(import_job_create(grassroots_cadre, upload(csv_bytes(rows)), enqueue=False).pk)
+    with translation.override("zh-hans"):  # uploaded from the Chinese UI (another test may leave English active)
+        job = import_job_create(grassroots_cadre, upload(csv_bytes(rows)), enqueue=False)
+    job = run_job(job.pk)
     assert job.state == ImportJob.State.FAILED
     messages: dict = {}
     for row_no, message in ImportIssue.objects.filter(job=job).values_list("row_no", "message"):
