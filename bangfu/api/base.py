@@ -23,8 +23,10 @@ from __future__ import annotations
 import contextlib
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from rest_framework import permissions
+from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from bangfu.core import context
 from bangfu.core.scoping import assert_in_scope
@@ -93,3 +95,17 @@ class ScopedViewSetMixin(ApiViewMixin):
 
 class ReferenceViewSetMixin(ApiViewMixin):
     """Public reference data: any authenticated user reads it (the default IsAuthenticated permission)."""
+
+
+def non_field(key: str) -> str:
+    """The API's name for a write function's form-wide ("__all__") errors."""
+    return "non_field_errors" if key == "__all__" else key
+
+
+def api_errors(error: DjangoValidationError, *, rename=None) -> ApiValidationError:
+    """A write function's ValidationError as the API's 400: field keys kept (or renamed by `rename`, e.g.
+    `non_field`), a message without a field under "non_field_errors"."""
+    rename = rename or (lambda key: key)
+    if hasattr(error, "error_dict"):
+        return ApiValidationError({rename(key): messages for key, messages in error.message_dict.items()})
+    return ApiValidationError({"non_field_errors": error.messages})

@@ -30,7 +30,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from bangfu import audit
-from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin, api_errors, non_field
 from bangfu.api.pagination import LimitOffsetPagination
 from bangfu.api.schema import ErrorSerializer
 from bangfu.care import services
@@ -61,12 +61,6 @@ def _validated(serializer_class, data, **kwargs):
     if not serializer.is_valid():
         raise ApiValidationError(flat_errors(serializer.errors))
     return serializer.validated_data
-
-
-def _api_errors(error: DjangoValidationError) -> ApiValidationError:
-    if hasattr(error, "error_dict"):
-        return ApiValidationError(dict(error.message_dict.items()))
-    return ApiValidationError({"non_field_errors": error.messages})
 
 
 class HouseholdFilter(filters.FilterSet):
@@ -149,7 +143,7 @@ class CarePlanViewSet(CareViewSet):
                                            goals=data.get("goals", ""),
                                            counsellor=self._counsellor(data.get("counsellor"), household))
         except DjangoValidationError as error:
-            raise _api_errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return self.fresh(plan, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -160,7 +154,7 @@ class CarePlanViewSet(CareViewSet):
                 plan, request.user, goals=data.get("goals", plan.goals),
                 counsellor=self._counsellor(data.get("counsellor"), plan.household))
         except DjangoValidationError as error:
-            raise _api_errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return self.fresh(plan)
 
     @extend_schema(summary=_("Close a care plan"), request=CarePlanCloseSerializer,
@@ -172,7 +166,7 @@ class CarePlanViewSet(CareViewSet):
         try:
             plan = services.close_care_plan(plan, request.user, closed_on=data["closed_on"])
         except DjangoValidationError as error:
-            raise _api_errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return self.fresh(plan)
 
 
@@ -207,7 +201,7 @@ class ScreeningViewSet(CareViewSet):
             screening = services.record_screening(household, member, data["instrument"], data["answers"],
                                                   data["screened_on"], request.user, data.get("notes", ""))
         except DjangoValidationError as error:
-            raise _api_errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return self.fresh(screening, status.HTTP_201_CREATED)
 
 
@@ -237,7 +231,7 @@ class CrisisCaseViewSet(CareViewSet):
         try:
             case = services.acknowledge(case, request.user, data["action_taken"])
         except DjangoValidationError as error:
-            raise _api_errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return self.fresh(case)
 
     @extend_schema(summary=_("Close a crisis case with its outcome"), request=CloseCaseSerializer,
@@ -249,7 +243,7 @@ class CrisisCaseViewSet(CareViewSet):
         try:
             case = services.close(case, request.user, data["outcome"])
         except DjangoValidationError as error:
-            raise _api_errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return self.fresh(case)
 
 
@@ -280,7 +274,7 @@ class CounsellingSessionViewSet(CareViewSet):
                                               member=member, notes=data.get("notes", ""),
                                               next_step=data.get("next_step", ""))
         except DjangoValidationError as error:
-            raise _api_errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return self.fresh(session, status.HTTP_201_CREATED)
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from bangfu import audit
 from bangfu.core.decorators import staff_page
+from bangfu.core.forms import errors_to_form
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.crosscheck.evidence import evidence_rows
 from bangfu.crosscheck.forms import FindingFilterForm, ReasonForm, RuleForm, UploadForm
@@ -37,12 +38,6 @@ from bangfu.crosscheck.services import (
 from bangfu.orgs.models import Org
 
 PAGE_SIZE = 25
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for field, messages_ in errors.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 # --- sources ---------------------------------------------------------------------------------------------------
@@ -87,7 +82,7 @@ def snapshot_new(request):
             snapshot = snapshot_load(request.user, request.user.org, form.cleaned_data["source"], path=path,
                                      file_name=os.path.basename(upload.name), as_of=form.cleaned_data["as_of"])
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("The data set was loaded: %(matched)s rows matched archived persons and "
                                         "were kept, the rest discarded.") % {"matched": snapshot.rows_matched})
@@ -205,7 +200,7 @@ def _resolve(request, pk, function, done_message):
         try:
             function(request.user, finding, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, done_message)
             return redirect("crosscheck:finding", pk=finding.pk)
@@ -245,7 +240,7 @@ def rule_edit_view(request, code):
         try:
             new = rule_edit(request.user, rule, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            errors_to_form(form, error)
         else:
             messages.success(request, _("Version %(version)s of the rule is now in force.") % {"version": new.version})
             return redirect("crosscheck:rules")

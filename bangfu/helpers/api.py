@@ -26,7 +26,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from bangfu import audit
-from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin, api_errors, non_field
 from bangfu.api.schema import ErrorSerializer
 from bangfu.core.scoping import assert_in_scope
 from bangfu.helpers.api_serializers import (
@@ -42,14 +42,14 @@ from bangfu.helpers.api_serializers import (
 from bangfu.helpers.models import HelperAssignment, HelperMode, Visit
 from bangfu.helpers.rules import choose_from_the_list, lineage_orgs, may_record_visit, nameable_users
 from bangfu.helpers.services import assign_helper, end_assignment, hand_over, record_visit
-from bangfu.registry.api.views import api_errors, validated
+from bangfu.registry.api.views import validated
 from bangfu.registry.models import Household
 
 NO_HOUSEHOLD = OpenApiResponse(ErrorSerializer, description=_("No such household among those you may act on."))
 
 
 def _errors(error: DjangoValidationError) -> ApiValidationError:
-    return api_errors(error, rename=lambda key: "non_field_errors" if key == "__all__" else key)
+    return api_errors(error, rename=non_field)
 
 
 def register(router) -> None:

@@ -26,23 +26,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from bangfu import audit
-from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin, api_errors, non_field
 from bangfu.imports import services
 from bangfu.imports.models import ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _errors(error: DjangoValidationError) -> ApiValidationError:
-    if hasattr(error, "error_dict"):
-        return ApiValidationError({("non_field_errors" if key == "__all__" else key): messages
-                                   for key, messages in error.message_dict.items()})
-    return ApiValidationError({"non_field_errors": error.messages})
 
 
 class PreviewRowSerializer(serializers.Serializer):
@@ -134,7 +126,7 @@ class ImportJobViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
         try:
             job = services.import_job_create(user, data["file"], mode=data["mode"], dry_run=data["dry_run"])
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, *args, **kwargs):
@@ -162,7 +154,7 @@ class ImportJobViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
         try:
             job = services.import_job_cancel(request.user, job)
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(self.get_serializer(job).data)
 
     @extend_schema(summary=_("Run again an import whose worker died or that failed on an error"), request=None,
@@ -173,7 +165,7 @@ class ImportJobViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
         try:
             job = services.import_job_rerun(request.user, job)
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(self.get_serializer(job).data)
 
 

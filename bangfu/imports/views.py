@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from bangfu.audit.access import log_access
 from bangfu.core.decorators import staff_page
+from bangfu.core.forms import errors_to_form
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.imports import services, template_file
 from bangfu.imports.columns import COLUMNS
@@ -38,9 +39,7 @@ def upload(request):
             job = services.import_job_create(request.user, form.cleaned_data["file"], mode=form.cleaned_data["mode"],
                                              dry_run=form.cleaned_data["dry_run"])
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
+            errors_to_form(form, error)
         else:
             return redirect("imports:job", pk=job.pk)
     return render(request, "imports/upload.html", {"form": form, "columns": COLUMNS})

@@ -26,11 +26,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin, api_errors, non_field
 from bangfu.monitoring import lists
 from bangfu.monitoring.evidence import describe_trigger, suggestion_evidence, trigger_evidence, trigger_key
 from bangfu.monitoring.models import (
@@ -50,13 +49,6 @@ from bangfu.monitoring.services.relapse import OUTCOMES, watch_resolve
 from bangfu.monitoring.services.reviews import review_do
 from bangfu.monitoring.services.spotcheck import SPOTCHECK, spot_check_record
 from bangfu.registry.models import Household
-
-
-def _errors(error: DjangoValidationError) -> ApiValidationError:
-    if hasattr(error, "error_dict"):
-        return ApiValidationError({("non_field_errors" if key == "__all__" else key): messages
-                                   for key, messages in error.message_dict.items()})
-    return ApiValidationError({"non_field_errors": error.messages})
 
 
 def _validated(serializer_class, data) -> dict:
@@ -263,7 +255,7 @@ class _Base(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
         try:
             result = function(request.user, obj, **data)
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(type(self).serializer_class(type(self).queryset.get(pk=result.pk),
                                                     context=self.get_serializer_context()).data)
 

@@ -4,20 +4,11 @@ beside the fields)."""
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bangfu.core.forms import ServiceErrorsMixin
 from bangfu.monitoring.models import ReviewState, SpotOutcome, SuggestionState, WatchState
-
-
-class ServiceErrorsMixin:
-    def apply_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
-        else:
-            self.add_error(None, error.messages)
 
 
 def _date_widget():

@@ -28,7 +28,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bangfu import audit
-from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin, api_errors
 from bangfu.core.scoping import assert_in_scope
 from bangfu.plans import api_serializers as s
 from bangfu.plans import engine
@@ -36,7 +36,7 @@ from bangfu.plans.models import Measure, MeasureState, Plan, Recommendation, Rec
 from bangfu.plans.services import measures as measure_services
 from bangfu.plans.services.plans import plan_update
 from bangfu.plans.services.recommendations import recommendation_accept, recommendation_reject
-from bangfu.registry.api.views import api_errors, validated
+from bangfu.registry.api.views import validated
 from bangfu.registry.models import Household
 
 

@@ -20,7 +20,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bangfu.api.base import ApiViewMixin
+from bangfu.api.base import ApiViewMixin, api_errors, non_field
 from bangfu.api.schema import ErrorSerializer
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.registry import lifecycle
@@ -103,12 +103,6 @@ def describe(row) -> dict:
             "fields": list(FORMS[row.action].base_fields), "requires": list(row.requires)}
 
 
-def _as_api_error(error: DjangoValidationError) -> ValidationError:
-    if hasattr(error, "error_dict"):
-        return ValidationError({NON_FIELD if k == "__all__" else k: v for k, v in error.message_dict.items()})
-    return ValidationError({NON_FIELD: error.messages})
-
-
 class HouseholdTransitionsView(ApiViewMixin, APIView):
     """The legal next actions of an archive for this user, and carrying one out."""
 
@@ -139,7 +133,7 @@ class HouseholdTransitionsView(ApiViewMixin, APIView):
         try:
             lifecycle.check(action, request.user, household)
         except DjangoValidationError as error:
-            raise _as_api_error(error) from None
+            raise api_errors(error, rename=non_field) from None
         data, shape_errors = form_data(data, FORMS[action])
         form = FORMS[action](data=data, household=household, user=request.user)
         if shape_errors or not form.is_valid():
@@ -151,7 +145,7 @@ class HouseholdTransitionsView(ApiViewMixin, APIView):
             with transaction.atomic():
                 result = run_action(household, action, request.user, form.cleaned_data)
         except DjangoValidationError as error:
-            raise _as_api_error(error) from None
+            raise api_errors(error, rename=non_field) from None
         if action in AUDITED_AS_APPROVAL or (action == "refuse" and state_before == "approval"):
             audit.log_access(request, "approve", obj=household, decision=action)
         household.refresh_from_db()

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from bangfu.core.forms import ServiceErrorsMixin
 from bangfu.core.identity import DocumentType
 from bangfu.orgs.models import Division
 from bangfu.registry.models import ArchiveLevel, ConsentKind, Sex
@@ -44,23 +45,12 @@ class BootstrapMixin:
                 widget.attrs.setdefault("class", "form-control")
 
 
-class ServiceForm(BootstrapMixin, forms.Form):
+class ServiceForm(BootstrapMixin, ServiceErrorsMixin, forms.Form):
     """A form whose save goes through a write function: its ValidationErrors land on the fields."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._style()
-
-    def apply_errors(self, error: ValidationError, *, rename: dict | None = None) -> None:
-        rename = rename or {}
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                target = rename.get(field, field)
-                for message in messages:
-                    self.add_error(target if target in self.fields else None, message)
-        else:
-            for message in error.messages:
-                self.add_error(None, message)
 
     def add_error(self, field, error):
         # add_error removes a field from cleaned_data; the form is re-shown anyway.

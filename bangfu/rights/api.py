@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from bangfu import audit
 from bangfu.accounts.models import User
-from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin, api_errors, non_field
 from bangfu.core.scoping import assert_in_scope
 from bangfu.registry.models import Household
 from bangfu.rights.models import OPEN_CASE_STATES, CaseKind, CaseOutcome, CaseState, CaseTopic, RightsCase
@@ -37,14 +37,6 @@ MAX_ID = 2**63 - 1  # a bigger id is a 400 (SQLite cannot even bind it), not a 5
 
 def _id(**kwargs):
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
-def _errors(error: DjangoValidationError) -> ApiValidationError:
-    """A write function's ValidationError as the API's 400 (field keys kept; "__all__" as non_field_errors)."""
-    if hasattr(error, "error_dict"):
-        return ApiValidationError({("non_field_errors" if key == "__all__" else key): messages
-                                   for key, messages in error.message_dict.items()})
-    return ApiValidationError({"non_field_errors": error.messages})
 
 
 # --- serializers ---------------------------------------------------------------------------------------------
@@ -183,7 +175,7 @@ class RightsCaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
                 case = open_case(request.user, household, **data)
                 assert_in_scope(case, request.user, "view")
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(self._fresh(case), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -194,7 +186,7 @@ class RightsCaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         try:
             case = update_case(request.user, case, **data)
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(self._fresh(case))
 
     @extend_schema(summary=_("Close a rights case with its outcome"), request=CloseSerializer,
@@ -206,7 +198,7 @@ class RightsCaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         try:
             case = close_case(request.user, case, **data)
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(self._fresh(case))
 
     @extend_schema(summary=_("Reopen a closed rights case"), request=ReopenSerializer,
@@ -218,7 +210,7 @@ class RightsCaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         try:
             case = reopen_case(request.user, case, **data)
         except DjangoValidationError as error:
-            raise _errors(error) from None
+            raise api_errors(error, rename=non_field) from None
         return Response(self._fresh(case))
 
 

@@ -26,7 +26,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from bangfu.api.base import ScopedViewSetMixin
+from bangfu.api.base import ScopedViewSetMixin, api_errors
 from bangfu.api.schema import ErrorSerializer
 from bangfu.orgs.models import Org
 from bangfu.registry.api.serializers import (
@@ -71,14 +71,6 @@ def validated(serializer_class, data, **kwargs):
     if not serializer.is_valid():
         raise ApiValidationError(flat_errors(serializer.errors))
     return serializer.validated_data
-
-
-def api_errors(error: DjangoValidationError, *, rename=None) -> ApiValidationError:
-    """A write function's ValidationError as the API's 400 (field keys kept, optionally renamed)."""
-    rename = rename or (lambda key: key)
-    if hasattr(error, "error_dict"):
-        return ApiValidationError({rename(key): messages for key, messages in error.message_dict.items()})
-    return ApiValidationError({"non_field_errors": error.messages})
 
 
 def editable_household(request, pk) -> Household:

@@ -1,0 +1,23 @@
+"""What every page form shares: a write function's ValidationError shown on the form that called it."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+
+def errors_to_form(form, error: ValidationError, *, rename: dict | None = None) -> None:
+    """Put a write function's `error` on `form`: each message beside its field (its name mapped by `rename`), at
+    the top of the form when the form has no such field or the error names none."""
+    rename = rename or {}
+    errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, messages in errors.items():
+        target = rename.get(field, field)
+        for message in messages:
+            form.add_error(target if target in form.fields else None, message)
+
+
+class ServiceErrorsMixin:
+    """For forms whose data go to a write function: `form.apply_errors(error)` after it refused."""
+
+    def apply_errors(self, error: ValidationError, *, rename: dict | None = None) -> None:
+        errors_to_form(self, error, rename=rename)
