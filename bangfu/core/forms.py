@@ -21,3 +21,20 @@ class ServiceErrorsMixin:
 
     def apply_errors(self, error: ValidationError, *, rename: dict | None = None) -> None:
         errors_to_form(self, error, rename=rename)
+
+
+def submitted(request, form, action, success: str) -> bool:
+    """A POSTed form handed to its write function: True when `form` is valid and `action(**cleaned_data)` went
+    through (`success` is flashed; the caller redirects), False otherwise (the refusal is on the form; the caller
+    shows the page again with it)."""
+    from django.contrib import messages
+
+    if not form.is_valid():
+        return False
+    try:
+        action(**form.cleaned_data)
+    except ValidationError as error:
+        errors_to_form(form, error)
+        return False
+    messages.success(request, success)
+    return True

@@ -7,6 +7,8 @@ type-check, `bangfu.monitoring.services` decides, and its field errors are shown
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from bangfu import audit
 from bangfu.core.decorators import staff_page
+from bangfu.core.forms import submitted
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.monitoring.forms import CycleStartForm, DrawForm, ReviewFilterForm, ReviewForm, SpotCheckForm
 from bangfu.monitoring.models import MonitoringPolicy, Review, ReviewCycle, ReviewState, SpotCheckDraw
@@ -96,14 +99,9 @@ def review_detail(request, pk):
 def review_do_view(request, pk):
     review = _review(request, pk, "change")
     form = ReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            review_do(request.user, review, **form.cleaned_data)
-        except ValidationError as error:
-            form.apply_errors(error)
-        else:
-            messages.success(request, _("The annual review was recorded."))
-            return redirect("monitoring:review", pk=review.pk)
+    success = _("The annual review was recorded.")
+    if submitted(request, form, partial(review_do, request.user, review), success):
+        return redirect("monitoring:review", pk=review.pk)
     return _render_review(request, _review(request, pk), review_form=form)
 
 
@@ -112,14 +110,9 @@ def review_do_view(request, pk):
 def review_spot_view(request, pk):
     review = _review(request, pk, "view")
     form = SpotCheckForm(request.POST)
-    if form.is_valid():
-        try:
-            spot_check_record(request.user, review, **form.cleaned_data)
-        except ValidationError as error:
-            form.apply_errors(error)
-        else:
-            messages.success(request, _("The spot-check outcome was recorded."))
-            return redirect("monitoring:review", pk=review.pk)
+    success = _("The spot-check outcome was recorded.")
+    if submitted(request, form, partial(spot_check_record, request.user, review), success):
+        return redirect("monitoring:review", pk=review.pk)
     return _render_review(request, _review(request, pk), spot_form=form)
 
 

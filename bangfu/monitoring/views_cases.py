@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from bangfu import audit
 from bangfu.core.decorators import staff_page
+from bangfu.core.forms import submitted
 from bangfu.core.scoping import get_scoped_or_404
 from bangfu.monitoring import lists
 from bangfu.monitoring.evidence import describe_trigger, suggestion_evidence
@@ -75,14 +78,9 @@ def suggestion_detail(request, pk):
 def suggestion_accept_view(request, pk):
     suggestion = _suggestion(request, pk, "change")
     form = AcceptForm(request.POST)
-    if form.is_valid():
-        try:
-            suggestion_accept(request.user, suggestion, **form.cleaned_data)
-        except ValidationError as error:
-            form.apply_errors(error)
-        else:
-            messages.success(request, _("The household exited as out of hardship."))
-            return redirect("monitoring:suggestion", pk=suggestion.pk)
+    success = _("The household exited as out of hardship.")
+    if submitted(request, form, partial(suggestion_accept, request.user, suggestion), success):
+        return redirect("monitoring:suggestion", pk=suggestion.pk)
     return _render_suggestion(request, _suggestion(request, pk), accept_form=form)
 
 
@@ -91,14 +89,9 @@ def suggestion_accept_view(request, pk):
 def suggestion_dismiss_view(request, pk):
     suggestion = _suggestion(request, pk, "change")
     form = DismissForm(request.POST)
-    if form.is_valid():
-        try:
-            suggestion_dismiss(request.user, suggestion, **form.cleaned_data)
-        except ValidationError as error:
-            form.apply_errors(error)
-        else:
-            messages.success(request, _("The suggestion was dismissed; the household stays in the archive."))
-            return redirect("monitoring:suggestion", pk=suggestion.pk)
+    success = _("The suggestion was dismissed; the household stays in the archive.")
+    if submitted(request, form, partial(suggestion_dismiss, request.user, suggestion), success):
+        return redirect("monitoring:suggestion", pk=suggestion.pk)
     return _render_suggestion(request, _suggestion(request, pk), dismiss_form=form)
 
 
