@@ -5,32 +5,50 @@ of A nothing about the archives of a sibling union B."""
 
 from __future__ import annotations
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as N_
 
 from bangfu.crosscheck.models import DataSource
 from bangfu.funds.money import FEN_PER_YUAN
 from bangfu.registry.models import Household
 
 LABELS = {
-    "source_name": N_("Data source"), "version": N_("Snapshot version"), "as_of": N_("Data as of"),
-    "row": N_("Row in the file"),
-    "identity_masked": N_("ID number (masked)"), "code": N_("Value"), "date": N_("Date"), "amount_fen": N_("Amount"),
-    "quantity": N_("Quantity"), "homes": N_("Homes"), "total_fen": N_("Total"),
-    "limit_fen_per_person": N_("Limit per person"),
-    "household_size": N_("Household size"), "max_base_fen": N_("Highest contribution base"),
-    "declared_fen": N_("Declared monthly income"), "months": N_("Months"), "ratio": N_("Ratio threshold"),
-    "other_identity_masked": N_("Other archive's ID number (masked)"), "birth_date": N_("Birth date"), "sex": N_("Sex"),
+    "source_name": gettext_lazy("Data source"),
+    "version": gettext_lazy("Snapshot version"),
+    "as_of": gettext_lazy("Data as of"),
+    "row": gettext_lazy("Row in the file"),
+    "identity_masked": gettext_lazy("ID number (masked)"),
+    "code": gettext_lazy("Value"),
+    "date": gettext_lazy("Date"),
+    "amount_fen": gettext_lazy("Amount"),
+    "quantity": gettext_lazy("Quantity"),
+    "homes": gettext_lazy("Homes"),
+    "total_fen": gettext_lazy("Total"),
+    "limit_fen_per_person": gettext_lazy("Limit per person"),
+    "household_size": gettext_lazy("Household size"),
+    "max_base_fen": gettext_lazy("Highest contribution base"),
+    "declared_fen": gettext_lazy("Declared monthly income"),
+    "months": gettext_lazy("Months"),
+    "ratio": gettext_lazy("Ratio threshold"),
+    "other_identity_masked": gettext_lazy("Other archive's ID number (masked)"),
+    "birth_date": gettext_lazy("Birth date"),
+    "sex": gettext_lazy("Sex"),
 }
 
 
 # English labels of the shipped code values; in Chinese the schema's first alias (e.g. "低保") is the label.
 CODE_LABELS = {
-    "dibao": N_("Minimum living allowance (dibao)"), "tekun": N_("Extreme-poverty support (tekun)"),
-    "new": N_("Added"), "exit": N_("Exited"), "death": N_("Death"),
-    "pension": N_("Pension"), "unemployment": N_("Unemployment benefit"), "injury": N_("Work-injury benefit"),
-    "other": N_("Other"), "residential": N_("Residential"), "shop": N_("Shop"),
+    "dibao": gettext_lazy("Minimum living allowance (dibao)"),
+    "tekun": gettext_lazy("Extreme-poverty support (tekun)"),
+    "new": gettext_lazy("Added"),
+    "exit": gettext_lazy("Exited"),
+    "death": gettext_lazy("Death"),
+    "pension": gettext_lazy("Pension"),
+    "unemployment": gettext_lazy("Unemployment benefit"),
+    "injury": gettext_lazy("Work-injury benefit"),
+    "other": gettext_lazy("Other"),
+    "residential": gettext_lazy("Residential"),
+    "shop": gettext_lazy("Shop"),
 }
 
 
