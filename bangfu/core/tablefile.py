@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import PurePath
@@ -102,3 +103,20 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
         raise TableFileError(_("The workbook cannot be read; open it in Excel and save it again as .xlsx.")) from None
     for number, cells in enumerate(rows, start=1):
         yield number, list(cells)
+
+
+def header_key(header) -> str:
+    """A header cell compared loosely: no spaces, brackets (half- or full-width), colons, stars or dashes; lower
+    case — so "证件号码（脱敏）" and "证件号码(脱敏)" are the same column."""
+    return re.sub(r"[\s()（）\[\]【】:：*_\-]+", "", str(header or "")).lower()
+
+
+def header_map(cells, aliases: dict[str, str], required: str) -> dict[str, int] | None:
+    """Column -> index when `cells` is a header row (`aliases`: header_key of an alias -> column; the row must
+    name `required`); else None. The first cell naming a column wins."""
+    found: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        column = aliases.get(header_key(cell))
+        if column and column not in found:
+            found[column] = index
+    return found if required in found else None

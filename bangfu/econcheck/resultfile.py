@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangfu.core.tablefile import TableFileError, sniff_table, table_rows
+from bangfu.core.tablefile import TableFileError, header_key, header_map, sniff_table, table_rows
 from bangfu.funds.money import MoneyError, format_yuan, to_fen
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -92,21 +92,11 @@ def _fail(message: str):
     raise ResultFileError([Problem(None, message)])
 
 
-def _key(header) -> str:
-    text = str(header or "").translate({0xFF08: "(", 0xFF09: ")"})
-    return re.sub(r"[\s()\[\]【】:：*_\-]+", "", text).lower()
-
-
-_ALIASES = {_key(alias): column for column, (_h, aliases) in COLUMNS.items() for alias in aliases}
+_ALIASES = {header_key(alias): column for column, (_h, aliases) in COLUMNS.items() for alias in aliases}
 
 
 def _header_map(cells) -> dict[str, int] | None:
-    found: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        column = _ALIASES.get(_key(cell))
-        if column and column not in found:
-            found[column] = index
-    return found if "reference" in found else None
+    return header_map(cells, _ALIASES, "reference")
 
 
 def _table(data: bytes, name: str):

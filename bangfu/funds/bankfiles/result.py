@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangfu.core.tablefile import TableFileError, sniff_table, table_rows
+from bangfu.core.tablefile import TableFileError, header_key, header_map, sniff_table, table_rows
 from bangfu.funds.money import MoneyError, to_fen
 
 # --- the result file ------------------------------------------------------------------------------------
@@ -66,21 +66,12 @@ def _fail(message: str):
     raise ResultFileError([Problem(None, message)])
 
 
-def _key(header) -> str:
-    return re.sub(r"[\s()（）\[\]【】:：*_\-]+", "", str(header or "")).lower()
-
-
-_ALIASES = {_key(alias): column for column, aliases in COLUMNS.items() for alias in aliases}
+_ALIASES = {header_key(alias): column for column, aliases in COLUMNS.items() for alias in aliases}
 
 
 def _header_map(cells) -> dict[str, int] | None:
     """Column -> index when `cells` is a header row (it names the payment column); else None."""
-    found: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        column = _ALIASES.get(_key(cell))
-        if column and column not in found:
-            found[column] = index
-    return found if "payment" in found else None
+    return header_map(cells, _ALIASES, "payment")
 
 
 def _table(data: bytes, name: str):
