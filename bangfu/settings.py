@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "bangfu.econcheck",
     "bangfu.crosscheck",
     "bangfu.monitoring",
+    "bangfu.services",
     "bangfu.api",
 ]
 

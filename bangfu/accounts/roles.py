@@ -134,6 +134,37 @@ _MONITORING_EDIT = _MONITORING_READ | {
 }
 _MONITORING_REVIEW = _MONITORING_EDIT | {"monitoring.add_reviewcycle", "monitoring.spotcheck_review"}
 
+# The service platform (bangfu.services): menu, providers, offers, requests, rounds, matches, feedback.
+_SERVICES_READ = {
+    "services.view_serviceitem", "services.view_provider", "services.view_offer", "services.view_servicerequest",
+    "services.view_project", "services.view_matchround", "services.view_match", "services.view_feedback",
+    "services.view_servicepolicy", "services.view_roundrequest", "services.view_pairrule",
+}
+# Case workers register providers, order for households, answer requests (take, decline, record delivery),
+# run matching rounds with pins and forbids, and keep projects.
+_SERVICES_EDIT = _SERVICES_READ | {
+    "services.add_provider", "services.change_provider", "services.add_servicerequest",
+    "services.change_servicerequest", "services.add_project", "services.change_project",
+    "services.add_matchround", "services.change_matchround", "services.change_match",
+}
+# Reviewers of the union also verify providers, moderate offers and sign requests off (县总签单).
+_SERVICES_REVIEW = _SERVICES_EDIT | {
+    "services.verify_provider", "services.moderate_offer", "services.signoff_servicerequest",
+    "services.add_servicepolicy", "services.change_servicepolicy",
+}
+# A provider's account: its own provider record and offers, and the (masked) requests matched to them.
+_SERVICES_PROVIDER = {
+    "services.view_serviceitem", "services.view_provider", "services.change_provider", "services.view_offer",
+    "services.add_offer", "services.change_offer", "services.view_servicerequest", "services.view_match",
+    "services.change_match", "services.view_feedback",
+}
+# A worker: the menu, the feed of offers, their own household's requests, matches and feedback.
+_SERVICES_WORKER = {
+    "services.view_serviceitem", "services.view_offer", "services.view_servicerequest",
+    "services.add_servicerequest", "services.view_match", "services.change_match", "services.view_feedback",
+    "services.add_feedback",
+}
+
 # Least privilege: each role gets exactly what its work needs. Later issues add their permissions here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
@@ -157,7 +188,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                       "crosscheck.change_checkrule",
                       # Dynamic management's parameters (spot-check share, exit months, thresholds) per union.
                       "monitoring.view_monitoringpolicy", "monitoring.add_monitoringpolicy",
-                      "monitoring.change_monitoringpolicy"}
+                      "monitoring.change_monitoringpolicy",
+                      # The menu of services (national reference data).
+                      "services.view_serviceitem", "services.add_serviceitem", "services.change_serviceitem"}
     ),
     # The security admin reaches users through the tree (orgs.view_org), unlocks them and resets 2FA.
     Role.SECURITY_ADMIN: frozenset(
@@ -165,12 +198,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.AUDIT_ADMIN: frozenset({"audit.view_changelogentry", "audit.view_accesslogentry"}),
     Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT | _FUNDS_APPLY | _HELP_EDIT | _KNOW_CARE | _IMPORTS
-                                 | _ECONCHECK | _CROSSCHECK_LOAD | _MONITORING_EDIT),
+                                 | _ECONCHECK | _CROSSCHECK_LOAD | _MONITORING_EDIT | _SERVICES_EDIT),
     Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW | _FUNDS_APPROVE | _HELP_EDIT | _VISIT_RULES | _KNOW_CARE
-                              | _IMPORTS | _ECONCHECK | _CROSSCHECK_RESOLVE | _MONITORING_REVIEW),
+                              | _IMPORTS | _ECONCHECK | _CROSSCHECK_RESOLVE | _MONITORING_REVIEW
+                              | _SERVICES_REVIEW),
     Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ | _FUNDS_MANAGE | _HELP_READ),
     Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ | _FUNDS_APPROVE | _HELP_READ
-                               | _VISIT_RULES | _KNOW_CARE | _CROSSCHECK_READ | _MONITORING_READ),
+                               | _VISIT_RULES | _KNOW_CARE | _CROSSCHECK_READ | _MONITORING_READ
+                               | _SERVICES_READ),
     # Counsellors also see the health parts of the need score (checked with this capability).
     Role.COUNSELLOR: frozenset(_VIEW_TREE | _REGISTRY_READ | {"registry.view_health_score"} | _HELP_READ
                                | {"helpers.add_visit"} | _CARE | _KNOW_CARE),
@@ -181,7 +216,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                          "plans.view_plan", "plans.view_measure", "plans.change_measure",
                                          "helpers.view_helperassignment", "helpers.view_visit", "helpers.add_visit",
                                          "helpers.view_visitfrequency"}),
-    Role.PROVIDER: frozenset(),
+    Role.PROVIDER: frozenset(_SERVICES_PROVIDER),
     # A worker sees their own household only (HouseholdQuerySet.restrict_for_worker).
     # The decisions about it (opinions, notice, closure, appeals) are theirs to read; objections are not.
     Role.WORKER: frozenset({"registry.view_household", "registry.view_member", "registry.view_householdcause",
@@ -193,7 +228,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                             # the payments to their own household
                             "funds.view_disbursement",
                             # the plan of help for their household and its measures
-                            "plans.view_plan", "plans.view_measure"}),
+                            "plans.view_plan", "plans.view_measure"} | _SERVICES_WORKER),
 }
 
 

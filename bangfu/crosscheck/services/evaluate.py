@@ -28,8 +28,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangfu.core import context
-from bangfu.crosscheck import locks
+from bangfu.core import context, locks
 from bangfu.crosscheck.models import CheckRule, CheckRun, Finding, RunState
 from bangfu.crosscheck.services.ingest import bulk_settings
 from bangfu.registry.models import Household

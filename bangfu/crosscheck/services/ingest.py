@@ -26,8 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu import audit
+from bangfu.core import locks
 from bangfu.core.masking import mask_id_number, mask_name
-from bangfu.crosscheck import limits, locks, reader
+from bangfu.crosscheck import limits, reader
 from bangfu.crosscheck.models import Channel, DataSource, Snapshot, SnapshotRow, SnapshotState
 from bangfu.funds.money import MoneyError, to_fen
 

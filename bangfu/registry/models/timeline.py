@@ -78,6 +78,7 @@ GROUP_LABELS = {
     "helpers": _("Helpers and visits"),
     "rights": _("Rights protection"),
     "payments": _("Payments"),
+    "services": _("Service requests"),
     "findings": _("Cross-check findings"),
 }
 _ARCHIVE_KINDS = {

@@ -1,4 +1,4 @@
-"""Advisory locks of the cross-check app (PostgreSQL).
+"""Advisory locks (PostgreSQL), shared by the apps that serialise bulk work (cross-checks, matching rounds).
 
 A lock is named by a few parts (e.g. "snapshot", source id, union id) hashed into one 64-bit key, so loads of
 different sources or unions never wait for each other; a collision of two keys only serialises two unrelated
@@ -20,7 +20,7 @@ _MASK32 = 0xFFFFFFFF
 
 def lock_key(*parts) -> int:
     """The signed 64-bit key of a lock named by `parts`."""
-    name = ":".join(str(part) for part in ("bangfu.crosscheck", *parts))
+    name = ":".join(str(part) for part in ("bangfu", *parts))
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 

@@ -1,0 +1,212 @@
+"""Building a round's instance in the database: open requests, offers with free capacity, and every eligible
+request–offer pair with the weight of one unit — set-based SQL, read into numpy arrays.
+
+A pair is eligible when the offer is published by a verified provider, valid on the round's day, of the item
+the request orders, its area (a union) is the household's union or a union above it, and the person the
+request is for meets the offer's categories, causes, age and work status. The area join is an equality join
+on each level of the household union's lineage (`SUBSTR(path, 1, 4·n)`), so the database hashes it instead of
+testing every offer's path as a prefix.
+
+Weight of one unit = (need score + 1) × urgency weight × value factor × 1.2 when the request prefers the
+offer's provider, × 100 and rounded, so that the solver works on exact integers (a household not scored yet
+still counts with 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import connection
+
+from bangfu.registry.classification.params import years_before
+from bangfu.registry.models import Household, HouseholdCause, Member
+from bangfu.services.models import HELD_MATCH_STATES, Match, Offer, PairRule, Provider, ServiceRequest
+from bangfu.services.models.requests import RequestState
+
+MAX_DEPTH = 8  # levels of the union tree a lineage join looks at (national → grassroots is 5)
+MAX_AGE = 130
+PREFERRED_BONUS = "1.2"
+WEIGHT_SCALE = 100
+
+
+@dataclass
+class Instance:
+    """A round's problem. Requests are in first-come order (submitted time, id); pairs index into the arrays."""
+
+    request_ids: np.ndarray
+    request_units: np.ndarray
+    offer_ids: np.ndarray
+    offer_units: np.ndarray
+    pair_request: np.ndarray
+    pair_offer: np.ndarray
+    pair_weight: np.ndarray
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def pair_count(self) -> int:
+        return int(self.pair_weight.size)
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "req": ServiceRequest._meta.db_table, "hh": Household._meta.db_table, "mem": Member._meta.db_table,
+        "org": "orgs_org", "off": Offer._meta.db_table, "prov": Provider._meta.db_table,
+        "cause": HouseholdCause._meta.db_table, "match": Match._meta.db_table, "rule": PairRule._meta.db_table,
+    }
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)  # our own enum values only, never user input
+
+
+def _held_units_sql(column: str) -> str:
+    t = _tables()
+    return (f"SELECT {column} AS k, SUM(units) AS u FROM {t['match']} "
+            f"WHERE state IN ({_in(HELD_MATCH_STATES)}) GROUP BY {column}")
+
+
+def requests_sql(item_filter: str = "") -> str:
+    """Open requests of the subtree with the units still wanted (quantity less units held by accepted
+    matches), in first-come order."""
+    t = _tables()
+    return (
+        f"SELECT r.id, r.quantity - COALESCE(held.u, 0) FROM {t['req']} r "
+        f"JOIN {t['hh']} h ON h.id = r.household_id JOIN {t['org']} ho ON ho.id = h.org_id "
+        f"LEFT JOIN ({_held_units_sql('request_id')}) held ON held.k = r.id "
+        f"WHERE r.state = '{RequestState.SUBMITTED}' AND ho.path LIKE %(prefix)s {item_filter} "
+        f"AND r.quantity - COALESCE(held.u, 0) > 0 ORDER BY r.submitted_at, r.id")
+
+
+def offers_sql() -> str:
+    """Published offers of verified providers whose area lies in the subtree, valid on the day, with their free
+    capacity."""
+    t = _tables()
+    return (
+        f"SELECT f.id, f.capacity - COALESCE(held.u, 0) FROM {t['off']} f "
+        f"JOIN {t['prov']} p ON p.id = f.provider_id JOIN {t['org']} ao ON ao.id = f.area_org_id "
+        f"LEFT JOIN ({_held_units_sql('offer_id')}) held ON held.k = f.id "
+        f"WHERE f.state = 'published' AND p.state = 'verified' AND ao.path LIKE %(prefix)s "
+        f"AND f.valid_from <= %(day)s AND f.valid_until >= %(day)s "
+        f"AND f.capacity - COALESCE(held.u, 0) > 0 ORDER BY f.id")
+
+
+def _ages_values(day: dt.date) -> tuple[str, dict]:
+    """A VALUES table (age, the latest birth date of someone that old on `day`): the age rules' bounds as a
+    join, the same SQL on both databases."""
+    rows = ", ".join(f"({a}, %(age{a})s)" for a in range(MAX_AGE + 2))
+    return f"(VALUES {rows})", {f"age{a}": years_before(day, a) for a in range(MAX_AGE + 2)}
+
+
+def pairs_sql(day: dt.date) -> tuple[str, dict]:
+    """Every eligible (request, offer, weight of one unit) of the round; forbidden pairs left out."""
+    t = _tables()
+    ages, age_params = _ages_values(day)
+    depths = ", ".join(f"({n})" for n in range(1, MAX_DEPTH + 1))
+    sql = f"""
+WITH req AS (
+    SELECT r.id AS rid, r.item_id, r.urgency, r.preferred_provider_id AS pref, h.id AS hid, h.category,
+           COALESCE(h.need_score, 0) AS need, ho.path AS hpath, m.birth_date, m.work_status
+    FROM {t['req']} r
+    JOIN {t['hh']} h ON h.id = r.household_id
+    JOIN {t['org']} ho ON ho.id = h.org_id
+    JOIN {t['mem']} m ON m.id = r.member_id
+    WHERE r.state = '{RequestState.SUBMITTED}' AND ho.path LIKE %(prefix)s
+),
+lineage AS (
+    SELECT req.*, SUBSTR(req.hpath, 1, d.column1 * 4) AS area_path
+    FROM req JOIN (VALUES {depths}) d ON LENGTH(req.hpath) >= d.column1 * 4
+),
+off AS (
+    SELECT f.id AS oid, f.item_id, f.provider_id, f.fit_factor, ao.path AS area_path, f.category_key,
+           f.cause_key, f.work_status_key, amin.column2 AS born_until, amax.column2 AS born_after
+    FROM {t['off']} f
+    JOIN {t['prov']} p ON p.id = f.provider_id
+    JOIN {t['org']} ao ON ao.id = f.area_org_id
+    LEFT JOIN {ages} amin ON amin.column1 = f.min_age
+    LEFT JOIN {ages} amax ON amax.column1 = f.max_age + 1
+    WHERE f.state = 'published' AND p.state = 'verified' AND ao.path LIKE %(prefix)s
+      AND f.valid_from <= %(day)s AND f.valid_until >= %(day)s
+)
+SELECT l.rid, off.oid,
+       CAST(ROUND(
+           (l.need + 1)
+           * (CASE l.urgency WHEN 1 THEN %(w1)s WHEN 2 THEN %(w2)s ELSE %(w3)s END)
+           * off.fit_factor
+           * (CASE WHEN l.pref = off.provider_id THEN {PREFERRED_BONUS} ELSE 1 END)
+           * {WEIGHT_SCALE}) AS BIGINT)
+FROM lineage l
+JOIN off ON off.item_id = l.item_id AND off.area_path = l.area_path
+WHERE (off.category_key = '' OR off.category_key LIKE '%%,' || l.category || ',%%')
+  AND (off.work_status_key = '' OR off.work_status_key LIKE '%%,' || l.work_status || ',%%')
+  AND (off.born_until IS NULL OR l.birth_date <= off.born_until)
+  AND (off.born_after IS NULL OR l.birth_date > off.born_after)
+  AND (off.cause_key = '' OR EXISTS (
+        SELECT 1 FROM {t['cause']} hc
+        WHERE hc.household_id = l.hid AND off.cause_key LIKE '%%,' || hc.code || ',%%'))
+  AND NOT EXISTS (
+        SELECT 1 FROM {t['rule']} pr
+        WHERE pr.round_id = %(round)s AND pr.kind = 'forbid' AND pr.request_id = l.rid AND pr.offer_id = off.oid)
+"""
+    return sql, age_params
+
+
+def fetch_int_rows(sql: str, params: dict, columns: int) -> np.ndarray:
+    """Run a query whose columns are integers and return an (n, columns) int64 array. On PostgreSQL the rows
+    come through COPY in text form (one buffer, parsed in C) instead of one Python tuple per row."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor
+            query = raw.mogrify(sql, params)
+            buffer = io.BytesIO()
+            with raw.copy(f"COPY ({query}) TO STDOUT") as copy:
+                for block in copy:
+                    buffer.write(block)
+            if buffer.tell() == 0:
+                return np.empty((0, columns), dtype=np.int64)
+            buffer.seek(0)
+            return np.loadtxt(buffer, dtype=np.int64, delimiter="\t", ndmin=2)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return np.empty((0, columns), dtype=np.int64)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, columns)
+
+
+def build_instance(org_path: str, day: dt.date, weights: tuple[int, int, int], round_id: int = 0) -> Instance:
+    """Read the round's requests, offers and eligible pairs for the subtree of `org_path` on `day`."""
+    import time
+
+    params = {"prefix": f"{org_path}%", "day": day}
+    started = time.perf_counter()
+    requests = fetch_int_rows(requests_sql(), params, 2)
+    offers = fetch_int_rows(offers_sql(), params, 2)
+    sql, age_params = pairs_sql(day)
+    pairs = fetch_int_rows(sql, {**params, **age_params, "w1": weights[0], "w2": weights[1], "w3": weights[2],
+                                 "round": round_id}, 3)
+    read = time.perf_counter()
+    request_ids, offer_ids = requests[:, 0], offers[:, 0]
+    # Pairs of requests or offers that have nothing left (held by accepted matches) are dropped here.
+    request_idx = _index_of(request_ids, pairs[:, 0])
+    offer_idx = _index_of(offer_ids, pairs[:, 1])
+    keep = (request_idx >= 0) & (offer_idx >= 0) & (pairs[:, 2] > 0)
+    instance = Instance(
+        request_ids=request_ids, request_units=requests[:, 1], offer_ids=offer_ids, offer_units=offers[:, 1],
+        pair_request=request_idx[keep], pair_offer=offer_idx[keep], pair_weight=pairs[keep, 2],
+    )
+    instance.seconds = {"read": read - started, "index": time.perf_counter() - read}
+    return instance
+
+
+def _index_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Positions of `values` in `ids` (unsorted, unique); -1 where absent."""
+    if ids.size == 0:
+        return np.full(values.shape, -1, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    pos = np.searchsorted(sorted_ids, values)
+    pos_clipped = np.minimum(pos, ids.size - 1)
+    found = sorted_ids[pos_clipped] == values
+    return np.where(found, order[pos_clipped], -1)

@@ -1,0 +1,134 @@
+"""The allocation: maximise the total weight of allocated units subject to offer capacities and request
+quantities — a transportation problem, solved exactly as a min-cost flow (OR-Tools `SimpleMinCostFlow`).
+
+Network: source → offer (capacity = free units, cost 0) → request (one arc per eligible pair, capacity =
+units the request wants, cost = −weight of one unit) → sink (capacity = units wanted); plus an arc source →
+sink of cost 0 that carries whatever is better left unallocated. The source supplies every offer unit, so a
+minimum-cost flow is a maximum-weight allocation (not necessarily the most units: a unit that adds no weight
+is never forced). Weights are integers (`pairs.WEIGHT_SCALE`), so the optimum is exact.
+
+Pins are allocated first (their units leave the offer's capacity and the request's quantity); a pin that is
+not an eligible pair or does not fit raises `InfeasiblePin`. Forbidden pairs never reach the instance.
+
+`greedy_first_come` is the baseline a cadre would do by hand: requests in the order they came, each taking
+the best remaining eligible offer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from bangfu.services.matching.pairs import Instance
+
+
+class SolverError(Exception):
+    """The solver did not return an optimal allocation."""
+
+
+class InfeasiblePin(ValueError):
+    """A pin cannot be honoured; `code` says why (not_eligible, offer_capacity, request_quantity)."""
+
+    def __init__(self, code: str, request_id: int, offer_id: int, detail: dict | None = None):
+        super().__init__(code)
+        self.code, self.request_id, self.offer_id, self.detail = code, request_id, offer_id, detail or {}
+
+
+@dataclass
+class Allocation:
+    """Units per pair (aligned with the instance's pair arrays) and the totals."""
+
+    pair_units: np.ndarray
+    total_weight: int
+    total_units: int
+
+
+def apply_pins(instance: Instance, pins: list[tuple[int, int, int]]) -> np.ndarray:
+    """Units pinned per pair; checks each pin against eligibility, free capacity and quantity."""
+    pinned = np.zeros(instance.pair_count, dtype=np.int64)
+    if not pins:
+        return pinned
+    key = instance.pair_request.astype(np.int64) * (instance.offer_ids.size + 1) + instance.pair_offer
+    order = np.argsort(key, kind="stable")
+    req_pos = {int(r): i for i, r in enumerate(instance.request_ids)}
+    off_pos = {int(o): i for i, o in enumerate(instance.offer_ids)}
+    for request_id, offer_id, units in pins:
+        r, o = req_pos.get(request_id), off_pos.get(offer_id)
+        if r is None or o is None:
+            raise InfeasiblePin("not_eligible", request_id, offer_id)
+        wanted = r * (instance.offer_ids.size + 1) + o
+        at = np.searchsorted(key[order], wanted)
+        if at >= key.size or key[order][at] != wanted:
+            raise InfeasiblePin("not_eligible", request_id, offer_id)
+        pinned[order[at]] += units
+    offer_pinned = np.bincount(instance.pair_offer, weights=pinned, minlength=instance.offer_ids.size)
+    request_pinned = np.bincount(instance.pair_request, weights=pinned, minlength=instance.request_ids.size)
+    for request_id, offer_id, _units in pins:
+        r, o = req_pos[request_id], off_pos[offer_id]
+        if offer_pinned[o] > instance.offer_units[o]:
+            raise InfeasiblePin("offer_capacity", request_id, offer_id,
+                                {"pinned": int(offer_pinned[o]), "free": int(instance.offer_units[o])})
+        if request_pinned[r] > instance.request_units[r]:
+            raise InfeasiblePin("request_quantity", request_id, offer_id,
+                                {"pinned": int(request_pinned[r]), "wanted": int(instance.request_units[r])})
+    return pinned
+
+
+def solve(instance: Instance, pinned: np.ndarray | None = None) -> Allocation:
+    """The maximum-weight allocation (with the pinned units fixed)."""
+    pinned = np.zeros(instance.pair_count, dtype=np.int64) if pinned is None else pinned
+    offer_free = instance.offer_units - np.bincount(instance.pair_offer, weights=pinned,
+                                                    minlength=instance.offer_ids.size).astype(np.int64)
+    request_free = instance.request_units - np.bincount(instance.pair_request, weights=pinned,
+                                                        minlength=instance.request_ids.size).astype(np.int64)
+    n_offers, n_requests = instance.offer_ids.size, instance.request_ids.size
+    units = pinned.copy()
+    if instance.pair_count and offer_free.sum() > 0 and request_free.sum() > 0:
+        source, sink, offer0, request0 = 0, 1, 2, 2 + n_offers
+        supply = int(offer_free.sum())
+        tails = np.concatenate([np.zeros(n_offers, np.int32), (offer0 + instance.pair_offer).astype(np.int32),
+                                (request0 + np.arange(n_requests)).astype(np.int32), np.array([source], np.int32)])
+        heads = np.concatenate([(offer0 + np.arange(n_offers)).astype(np.int32),
+                                (request0 + instance.pair_request).astype(np.int32),
+                                np.full(n_requests, sink, np.int32), np.array([sink], np.int32)])
+        capacities = np.concatenate([offer_free, request_free[instance.pair_request], request_free,
+                                     np.array([supply])]).astype(np.int64)
+        costs = np.concatenate([np.zeros(n_offers, np.int64), -instance.pair_weight.astype(np.int64),
+                                np.zeros(n_requests, np.int64), np.zeros(1, np.int64)])
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+        supplies = np.zeros(request0 + n_requests, np.int64)
+        supplies[source], supplies[sink] = supply, -supply
+        flow.set_nodes_supplies(np.arange(supplies.size, dtype=np.int32), supplies)
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            raise SolverError(f"min-cost flow status {status}")
+        units += flow.flows(np.arange(n_offers, n_offers + instance.pair_count, dtype=np.int32))
+    return Allocation(pair_units=units, total_weight=int((units * instance.pair_weight).sum()),
+                      total_units=int(units.sum()))
+
+
+def greedy_first_come(instance: Instance) -> Allocation:
+    """First come, first served: each request in arrival order takes units from its eligible offers, best
+    weight first, while they have capacity."""
+    offer_left = instance.offer_units.astype(np.int64).copy()
+    units = np.zeros(instance.pair_count, dtype=np.int64)
+    # Pairs grouped by request (arrival order = request index), best weight first within a request.
+    order = np.lexsort((-instance.pair_weight, instance.pair_request))
+    starts = np.searchsorted(instance.pair_request[order], np.arange(instance.request_ids.size + 1))
+    pair_offer = instance.pair_offer[order].tolist()
+    for r in range(instance.request_ids.size):
+        want = int(instance.request_units[r])
+        for k in range(starts[r], starts[r + 1]):
+            if want == 0:
+                break
+            o = pair_offer[k]
+            take = min(want, int(offer_left[o]))
+            if take:
+                offer_left[o] -= take
+                units[order[k]] = take
+                want -= take
+    return Allocation(pair_units=units, total_weight=int((units * instance.pair_weight).sum()),
+                      total_units=int(units.sum()))
