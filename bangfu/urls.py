@@ -20,6 +20,7 @@ urlpatterns = [
     path("economic-checks/", include("bangfu.econcheck.urls")),
     path("crosscheck/", include("bangfu.crosscheck.urls")),
     path("monitoring/", include("bangfu.monitoring.urls")),
+    path("services/", include("bangfu.services.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]
