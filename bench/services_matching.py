@@ -31,8 +31,8 @@ Prints the parameters, each phase's time, total weight and units of both, their 
 from __future__ import annotations
 
 import argparse
-import json
 import datetime as dt
+import json
 import os
 import random
 import resource

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from bangfu.services.models import PairRule
 
-
 _SMALL = {"class": "form-control form-control-sm"}
 
 

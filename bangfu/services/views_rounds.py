@@ -34,8 +34,10 @@ def round_list(request):
 
 
 @staff_page("services.add_matchround")
-@require_POST
 def round_new(request):
+    """GET: what a new round of the user's union will take in; POST: create it."""
+    if request.method != "POST":
+        return render(request, "services/round_new.html", {"crumbs": _crumbs((_("New round"), ""))})
     try:
         match_round = round_create(request.user, request.user.org)
     except ValidationError as error:

@@ -1,0 +1,42 @@
+"""The service platform's URLs for the cross-org URL walker (tests/test_url_walker.py): a solved round of the
+grassroots union over its household's request and a provider's offer, with a pin — none of which the sibling
+union may see."""
+
+from __future__ import annotations
+
+from bangfu.accounts.roles import Role
+from tests.test_url_walker import LIST, OBJECT, Route
+
+SVC_ROLES = (Role.CASE_WORKER, Role.REVIEWER, Role.LEADERSHIP)
+EDIT_ROLES = (Role.CASE_WORKER, Role.REVIEWER)
+
+
+def _pk(name):
+    return lambda w: {"pk": w.extra[name].pk}
+
+
+ROUTES = {
+    "services:rounds": Route(LIST, roles=SVC_ROLES, control=None),
+    "services:round_new": Route(LIST, roles=EDIT_ROLES, control=None),
+    "services:round": Route(OBJECT, _pk("match_round"), SVC_ROLES),
+    "services:round_solve": Route(OBJECT, _pk("match_round"), EDIT_ROLES),
+    "services:rule_add": Route(OBJECT, _pk("match_round"), EDIT_ROLES),
+    "services:rule_delete": Route(OBJECT, lambda w: {"pk": w.extra["match_round"].pk,
+                                                     "rule_pk": w.extra["pair_rule"].pk}, EDIT_ROLES),
+}
+
+
+def build(w) -> None:
+    from bangfu.services.actions.rounds import pair_rule_set, round_create, round_solve
+    from bangfu.services.tests.factories import make_item, make_offer, make_provider, make_request
+
+    tree = w.tree
+    item = make_item(code="walker-seat")
+    provider = make_provider(tree.grassroots, name="丙提供方秘")
+    offer = make_offer(provider, item, tree.grassroots, capacity=2, title="丙资源秘")
+    request = make_request(w.household, item, preferences="丙需求秘")
+    match_round = round_solve(w.insider, round_create(w.insider, tree.grassroots))
+    rule = pair_rule_set(w.insider, match_round, request_id=request.pk, offer_id=offer.pk, kind="pin", units=1,
+                         reason="丙理由秘")
+    w.extra.update(match_round=match_round, pair_rule=rule)
+    w.secret("丙提供方秘", "丙资源秘", "丙理由秘")
