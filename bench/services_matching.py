@@ -77,9 +77,12 @@ def build(args) -> dict:
     rng = random.Random(args.seed + 1)
     counties = list(Org.objects.filter(level=3).values_list("pk", "path"))
     parents = dict(Org.objects.filter(level__in=(1, 2)).values_list("path", "pk"))
-    # Eligible share of a request's candidate offers ≈ 2/3 + 1/3 × 1/2 (categories) less the age bands.
-    candidates_per_county_item = args.per_request / 0.8
-    items = max(1, round(args.offers / (len(counties) * candidates_per_county_item)))
+    cities = Org.objects.filter(level=2).count()
+    provinces = Org.objects.filter(level=1).count()
+    # A request sees the offers of its item placed at its county, city and province: per item that is
+    # O × (0.8/counties + 0.15/cities + 0.05/provinces); about 79 % of them pass the category and age rules.
+    candidates_per_item = args.offers * (0.8 / len(counties) + 0.15 / cities + 0.05 / provinces)
+    items = max(1, round(candidates_per_item * 0.79 / args.per_request))
     with transaction.atomic():
         for i in range(items):
             ServiceItem.objects.create(code=f"bench-{i}", name=f"基准服务{i}", kind="training", unit="seat",

@@ -5,7 +5,7 @@ Network: source → offer (capacity = free units, cost 0) → request (one arc p
 units the request wants, cost = −weight of one unit) → sink (capacity = units wanted); plus an arc source →
 sink of cost 0 that carries whatever is better left unallocated. The source supplies every offer unit, so a
 minimum-cost flow is a maximum-weight allocation (not necessarily the most units: a unit that adds no weight
-is never forced). Weights are integers (`pairs.WEIGHT_SCALE`), so the optimum is exact.
+is never forced). Weights are integers (`pairs.unit_weights`), so the optimum is exact.
 
 Pins are allocated first (their units leave the offer's capacity and the request's quantity); a pin that is
 not an eligible pair or does not fit raises `InfeasiblePin`. Forbidden pairs never reach the instance.

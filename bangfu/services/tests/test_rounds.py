@@ -150,3 +150,21 @@ def test_accepted_matches_hold_their_units_in_later_rounds(tree, world, county_c
 def test_a_union_cannot_run_a_round_above_itself(tree, grassroots_cadre):
     with pytest.raises(ValidationError):
         round_create(grassroots_cadre, tree.county)
+
+
+def test_unit_weight_is_need_urgency_value_and_preference(tree, county_cadre):
+    from decimal import Decimal
+
+    item = make_item(code="grant", kind="donation_money", unit="share", reference_value=Decimal("1000"))
+    provider = make_provider(tree.county)
+    offer = make_offer(provider, item, tree.county, capacity=5, unit_value=Decimal("1500"))  # value factor 1.50
+    household = make_scored_household(tree.grassroots, "42.37")
+    urgent = make_request(household, item, urgency=2, preferred_provider=provider)
+    other = make_request(make_scored_household(tree.grassroots, "0.5"), item, urgency=3)
+    match_round = round_solve(county_cadre, round_create(county_cadre, tree.county))
+    weights = dict(Match.objects.filter(round=match_round).values_list("request_id", "unit_weight"))
+    # (need + 1) × urgency weight (policy defaults 1 / 2 / 4) × value factor × 1.2 preferred × 100, rounded
+    assert weights[urgent.pk] == round(Decimal("43.37") * 2 * Decimal("1.5") * Decimal("1.2") * 100)  # 15613
+    assert weights[other.pk] == round(Decimal("1.5") * 4 * Decimal("1.5") * 100)  # 900
+    assert Match.objects.get(round=match_round, request=urgent).explanation["preferred_provider"] is True
+    assert offer.fit_factor == Decimal("1.50")
