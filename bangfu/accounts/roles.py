@@ -140,10 +140,12 @@ _SERVICES_READ = {
     "services.view_project", "services.view_matchround", "services.view_match", "services.view_feedback",
     "services.view_servicepolicy", "services.view_roundrequest", "services.view_pairrule",
 }
-# Case workers register providers, order for households, answer requests (take, decline, record delivery),
-# run matching rounds with pins and forbids, and keep projects.
+# Case workers register providers, enter offers for providers that do not use the platform themselves, order
+# for households, answer requests (take, decline, record delivery), run matching rounds with pins and forbids,
+# and keep projects.
 _SERVICES_EDIT = _SERVICES_READ | {
-    "services.add_provider", "services.change_provider", "services.add_servicerequest",
+    "services.add_provider", "services.change_provider", "services.add_offer", "services.change_offer",
+    "services.add_servicerequest",
     "services.change_servicerequest", "services.add_project", "services.change_project",
     "services.add_matchround", "services.change_matchround", "services.change_match",
 }

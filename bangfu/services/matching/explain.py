@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bangfu.services.matching.pairs import Instance
+from bangfu.services.matching.solver import Instance
 from bangfu.services.models import RoundRequest
 
 STAFF_ONLY_KEYS = ("need_score",)

@@ -15,36 +15,18 @@ still counts with 1); see `unit_weights`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
 
 from bangfu.registry.classification.params import years_before
 from bangfu.registry.models import Household, HouseholdCause, Member
+from bangfu.services.matching.solver import Instance
 from bangfu.services.models import HELD_MATCH_STATES, Match, Offer, PairRule, Provider, ServiceRequest
 from bangfu.services.models.requests import RequestState
 
 MAX_DEPTH = 8  # levels of the union tree a lineage join looks at (national → grassroots is 5)
 MAX_AGE = 130
-
-
-@dataclass
-class Instance:
-    """A round's problem. Requests are in first-come order (submitted time, id); pairs index into the arrays."""
-
-    request_ids: np.ndarray
-    request_units: np.ndarray
-    offer_ids: np.ndarray
-    offer_units: np.ndarray
-    pair_request: np.ndarray
-    pair_offer: np.ndarray
-    pair_weight: np.ndarray
-    seconds: dict = field(default_factory=dict)
-
-    @property
-    def pair_count(self) -> int:
-        return int(self.pair_weight.size)
 
 
 def _tables() -> dict[str, str]:

@@ -16,12 +16,28 @@ the best remaining eligible offer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from bangfu.services.matching.pairs import Instance
+
+@dataclass
+class Instance:
+    """A round's problem. Requests are in first-come order (submitted time, id); pairs index into the arrays."""
+
+    request_ids: np.ndarray
+    request_units: np.ndarray
+    offer_ids: np.ndarray
+    offer_units: np.ndarray
+    pair_request: np.ndarray
+    pair_offer: np.ndarray
+    pair_weight: np.ndarray
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def pair_count(self) -> int:
+        return int(self.pair_weight.size)
 
 
 class SolverError(Exception):

@@ -8,8 +8,7 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-from bangfu.services.matching.pairs import Instance
-from bangfu.services.matching.solver import InfeasiblePin, apply_pins, greedy_first_come, solve
+from bangfu.services.matching.solver import InfeasiblePin, Instance, apply_pins, greedy_first_come, solve
 
 
 def random_instance(seed: int) -> Instance:

@@ -23,6 +23,24 @@ ROUTES = {
     "services:rule_add": Route(OBJECT, _pk("match_round"), EDIT_ROLES),
     "services:rule_delete": Route(OBJECT, lambda w: {"pk": w.extra["match_round"].pk,
                                                      "rule_pk": w.extra["pair_rule"].pk}, EDIT_ROLES),
+    "services:offers": Route(LIST, roles=SVC_ROLES, query={"state": "published"}),
+    "services:offer_new": Route(LIST, roles=EDIT_ROLES, control=None),
+    "services:offer": Route(OBJECT, _pk("service_offer"), SVC_ROLES),
+    # submit on a published offer is refused (no change), so walking it as the insider changes nothing
+    "services:offer_act": Route(OBJECT, lambda w: {"pk": w.extra["service_offer"].pk, "act": "submit"}, EDIT_ROLES),
+    "services:matches": Route(LIST, roles=SVC_ROLES),
+    "services:match_act": Route(OBJECT, lambda w: {"pk": w.extra["service_match"].pk, "act": "accept"}, EDIT_ROLES,
+                                control=None),  # provider accounts only
+    "services:providers": Route(LIST, roles=SVC_ROLES),
+    "services:provider_new": Route(LIST, roles=EDIT_ROLES, control=None),
+    "services:provider": Route(OBJECT, _pk("service_provider"), SVC_ROLES),
+    "services:provider_decide": Route(OBJECT, lambda w: {"pk": w.extra["service_provider"].pk, "state": "verified"},
+                                      (Role.REVIEWER,), Role.REVIEWER),
+    "services:requests": Route(LIST, roles=SVC_ROLES),
+    "services:request": Route(OBJECT, _pk("service_request"), SVC_ROLES),
+    # sign-off of a submitted request is refused (no change)
+    "services:request_act": Route(OBJECT, lambda w: {"pk": w.extra["service_request"].pk, "act": "sign-off"},
+                                  EDIT_ROLES),
 }
 
 
@@ -38,5 +56,8 @@ def build(w) -> None:
     match_round = round_solve(w.insider, round_create(w.insider, tree.grassroots))
     rule = pair_rule_set(w.insider, match_round, request_id=request.pk, offer_id=offer.pk, kind="pin", units=1,
                          reason="丙理由秘")
-    w.extra.update(match_round=match_round, pair_rule=rule)
+    from bangfu.services.models import Match
+
+    w.extra.update(match_round=match_round, pair_rule=rule, service_offer=offer, service_provider=provider,
+                   service_request=request, service_match=Match.objects.get(round=match_round, request=request))
     w.secret("丙提供方秘", "丙资源秘", "丙理由秘")
