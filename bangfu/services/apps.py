@@ -10,6 +10,9 @@ class ServicesConfig(AppConfig):
     def ready(self):
         from bangfu.registry.models.timeline import register_kind
         from bangfu.services import audit_registration  # noqa: F401
+        from bangfu.services.tasks import register_schedule
+
+        register_schedule()
 
         # The household's timeline says what happened to its requests (the item code, never the preferences).
         for kind, label in (("service_requested", _("Service ordered")), ("service_taken", _("Service request taken")),

@@ -24,6 +24,7 @@ from bangfu.services.models import (
     ServiceRequest,
     Urgency,
 )
+from bangfu.services.models.offers import org_prefixes
 
 QUANTITY_MAX = 100
 TEXT_MAX = 500
@@ -168,12 +169,15 @@ def escalate_overdue_requests(now=None) -> int:
     now = now or timezone.now()
     overdue = list(ServiceRequest.objects.filter(state=RequestState.SUBMITTED, answer_due_at__lt=now)
                    .select_related("household__org", "item"))
+    # The unions above each household's union, nearest first, read in one query by their paths.
+    lineages = {r.household.org.path: org_prefixes(r.household.org.path)[-2::-1] for r in overdue}
+    org_ids = dict(Org.objects.filter(path__in={p for paths in lineages.values() for p in paths})
+                   .values_list("path", "pk"))
     by_org: dict[int, list[ServiceRequest]] = {}
     for request in overdue:
-        org = request.household.org
-        ancestors = list(org.get_ancestors())[::-1]  # nearest first
-        target = ancestors[min(request.escalation_level, len(ancestors) - 1)] if ancestors else org
-        by_org.setdefault(target.pk, []).append(request)
+        above = lineages[request.household.org.path] or [request.household.org.path]
+        target = above[min(request.escalation_level, len(above) - 1)]
+        by_org.setdefault(org_ids.get(target, request.household.org_id), []).append(request)
     with transaction.atomic():
         for org_id, requests in by_org.items():
             policy_hours = ServicePolicy.in_force(requests[0].household.org, now.date()).answer_hours
