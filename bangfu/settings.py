@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "bangfu.crosscheck",
     "bangfu.monitoring",
     "bangfu.services",
+    "bangfu.portal",
     "bangfu.api",
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("crosscheck/", include("bangfu.crosscheck.urls")),
     path("monitoring/", include("bangfu.monitoring.urls")),
     path("services/", include("bangfu.services.urls")),
+    path("portal/", include("bangfu.portal.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -288,6 +288,9 @@ def seed_demo(seed: int, households: int = 0) -> list[Login]:
         from bangfu.monitoring.demo import seed_monitoring
 
         seed_monitoring(seed)  # review cycles, a spot check, an exit suggestion and a relapse watch
+        from bangfu.services.demo import seed_services
+
+        seed_services(seed)  # menu, providers, offers, requests, a solved round and one match delivered
     return logins
 
 

@@ -88,7 +88,7 @@ def test_group_chips_count_rows_per_group(signed_in, grassroots_cadre, household
     body = get(signed_in(grassroots_cadre), household).content.decode()
     counts = dict(re.findall(r'data-group="(\w+)">\s*[^<]*<span class="badge[^"]*">(\d+)</span>', body))
     assert counts == {"archive": "3", "lifecycle": "3", "plan": "0", "helpers": "0", "rights": "0",
-                      "payments": "1", "findings": "0"}
+                      "payments": "1", "services": "0", "findings": "0"}
 
 
 def test_kinds_in_group_and_sql_filter_agree():

@@ -18,7 +18,7 @@ class Urgency(models.IntegerChoices):
 
 
 class RequestState(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", _("Waiting for an answer")
     TAKEN = "taken", _("Taken")
     FULFILLED = "fulfilled", _("Fulfilled")
     SIGNED_OFF = "signed_off", _("Signed off")

@@ -59,5 +59,6 @@ def build(w) -> None:
     from bangfu.services.models import Match
 
     w.extra.update(match_round=match_round, pair_rule=rule, service_offer=offer, service_provider=provider,
+                   service_item=item,
                    service_request=request, service_match=Match.objects.get(round=match_round, request=request))
     w.secret("丙提供方秘", "丙资源秘", "丙理由秘")
