@@ -205,12 +205,16 @@ def unit_weights(requests: np.ndarray, offers: np.ndarray, weights: tuple[int, i
 
 
 def _index_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Positions of `values` in `ids` (unsorted, unique); -1 where absent."""
+    """Positions of `values` in `ids` (unsorted, unique); -1 where absent. Ids are database keys: a dense
+    lookup table by id is one gather (a sorted search over millions of pairs took half a minute)."""
     if ids.size == 0:
         return np.full(values.shape, -1, dtype=np.int64)
+    top = int(max(ids.max(), values.max() if values.size else 0))
+    if top <= 50_000_000:
+        table = np.full(top + 1, -1, dtype=np.int64)
+        table[ids] = np.arange(ids.size)
+        return table[values]
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
-    pos = np.searchsorted(sorted_ids, values)
-    pos_clipped = np.minimum(pos, ids.size - 1)
-    found = sorted_ids[pos_clipped] == values
-    return np.where(found, order[pos_clipped], -1)
+    pos = np.minimum(np.searchsorted(sorted_ids, values), ids.size - 1)
+    return np.where(sorted_ids[pos] == values, order[pos], -1)

@@ -92,38 +92,72 @@ def apply_pins(instance: Instance, pins: list[tuple[int, int, int]]) -> np.ndarr
     return pinned
 
 
-def solve(instance: Instance, pinned: np.ndarray | None = None) -> Allocation:
+# Below this many pairs one network is solved as it is; above, it is split into its connected components (a
+# national round falls apart by province: county offers reach one county, city offers one city), each solved
+# alone — the solver's time grows faster than linearly with the network, and memory falls with it.
+SPLIT_ABOVE = 200_000
+
+
+def solve(instance: Instance, pinned: np.ndarray | None = None, *, split_above: int = SPLIT_ABOVE) -> Allocation:
     """The maximum-weight allocation (with the pinned units fixed)."""
     pinned = np.zeros(instance.pair_count, dtype=np.int64) if pinned is None else pinned
     offer_free = instance.offer_units - np.bincount(instance.pair_offer, weights=pinned,
                                                     minlength=instance.offer_ids.size).astype(np.int64)
     request_free = instance.request_units - np.bincount(instance.pair_request, weights=pinned,
                                                         minlength=instance.request_ids.size).astype(np.int64)
-    n_offers, n_requests = instance.offer_ids.size, instance.request_ids.size
     units = pinned.copy()
     if instance.pair_count and offer_free.sum() > 0 and request_free.sum() > 0:
-        source, sink, offer0, request0 = 0, 1, 2, 2 + n_offers
-        supply = int(offer_free.sum())
-        tails = np.concatenate([np.zeros(n_offers, np.int32), (offer0 + instance.pair_offer).astype(np.int32),
-                                (request0 + np.arange(n_requests)).astype(np.int32), np.array([source], np.int32)])
-        heads = np.concatenate([(offer0 + np.arange(n_offers)).astype(np.int32),
-                                (request0 + instance.pair_request).astype(np.int32),
-                                np.full(n_requests, sink, np.int32), np.array([sink], np.int32)])
-        capacities = np.concatenate([offer_free, request_free[instance.pair_request], request_free,
-                                     np.array([supply])]).astype(np.int64)
-        costs = np.concatenate([np.zeros(n_offers, np.int64), -instance.pair_weight.astype(np.int64),
-                                np.zeros(n_requests, np.int64), np.zeros(1, np.int64)])
-        flow = min_cost_flow.SimpleMinCostFlow()
-        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-        supplies = np.zeros(request0 + n_requests, np.int64)
-        supplies[source], supplies[sink] = supply, -supply
-        flow.set_nodes_supplies(np.arange(supplies.size, dtype=np.int32), supplies)
-        status = flow.solve()
-        if status != flow.OPTIMAL:
-            raise SolverError(f"min-cost flow status {status}")
-        units += flow.flows(np.arange(n_offers, n_offers + instance.pair_count, dtype=np.int32))
+        groups = [np.arange(instance.pair_count)] if instance.pair_count <= split_above else components(instance)
+        for pairs in groups:
+            units[pairs] += _solve_part(instance.pair_request[pairs], instance.pair_offer[pairs],
+                                        instance.pair_weight[pairs], request_free, offer_free)
     return Allocation(pair_units=units, total_weight=int((units * instance.pair_weight).sum()),
                       total_units=int(units.sum()))
+
+
+def components(instance: Instance) -> list[np.ndarray]:
+    """The pairs of each connected component of the request–offer graph (index arrays into the pair arrays)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_req, n_off = instance.request_ids.size, instance.offer_ids.size
+    graph = coo_matrix((np.ones(instance.pair_count, dtype=np.int8),
+                        (instance.pair_request, n_req + instance.pair_offer)), shape=(n_req + n_off,) * 2)
+    _count, labels = connected_components(graph, directed=False)
+    pair_label = labels[instance.pair_request]
+    order = np.argsort(pair_label, kind="stable")
+    cuts = np.flatnonzero(np.diff(pair_label[order])) + 1
+    return np.split(order, cuts)
+
+
+def _solve_part(pair_request, pair_offer, pair_weight, request_free, offer_free) -> np.ndarray:
+    """Units per pair of one network (its requests and offers renumbered locally)."""
+    requests, local_request = np.unique(pair_request, return_inverse=True)
+    offers, local_offer = np.unique(pair_offer, return_inverse=True)
+    n_offers, n_requests, n_pairs = offers.size, requests.size, pair_weight.size
+    offer_cap, request_cap = offer_free[offers], request_free[requests]
+    source, sink, offer0, request0 = 0, 1, 2, 2 + n_offers
+    supply = int(offer_cap.sum())
+    if supply == 0 or request_cap.sum() == 0:
+        return np.zeros(n_pairs, dtype=np.int64)
+    tails = np.concatenate([np.zeros(n_offers, np.int32), (offer0 + local_offer).astype(np.int32),
+                            (request0 + np.arange(n_requests)).astype(np.int32), np.array([source], np.int32)])
+    heads = np.concatenate([(offer0 + np.arange(n_offers)).astype(np.int32),
+                            (request0 + local_request).astype(np.int32),
+                            np.full(n_requests, sink, np.int32), np.array([sink], np.int32)])
+    capacities = np.concatenate([offer_cap, request_cap[local_request], request_cap,
+                                 np.array([supply])]).astype(np.int64)
+    costs = np.concatenate([np.zeros(n_offers, np.int64), -pair_weight.astype(np.int64),
+                            np.zeros(n_requests, np.int64), np.zeros(1, np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    supplies = np.zeros(request0 + n_requests, np.int64)
+    supplies[source], supplies[sink] = supply, -supply
+    flow.set_nodes_supplies(np.arange(supplies.size, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise SolverError(f"min-cost flow status {status}")
+    return flow.flows(np.arange(n_offers, n_offers + n_pairs, dtype=np.int32))
 
 
 def greedy_first_come(instance: Instance) -> Allocation:

@@ -54,6 +54,8 @@ def check_feasible(instance: Instance, units: np.ndarray) -> None:
 def test_optimal_equals_exact_and_never_below_greedy(seed):
     instance = random_instance(seed)
     allocation = solve(instance)
+    # split into connected components (what large rounds do): the same optimum
+    assert solve(instance, split_above=0).total_weight == allocation.total_weight
     check_feasible(instance, allocation.pair_units)
     assert allocation.total_weight == exact_total(instance)
     greedy = greedy_first_come(instance)
@@ -92,7 +94,7 @@ def test_pins_are_honoured_and_the_rest_is_optimal(seed):
     k = seed % instance.pair_count
     pins = [(int(instance.request_ids[instance.pair_request[k]]), int(instance.offer_ids[instance.pair_offer[k]]), 1)]
     pinned = apply_pins(instance, pins)
-    allocation = solve(instance, pinned)
+    allocation = solve(instance, pinned, split_above=seed % 2 * 10**6)
     check_feasible(instance, allocation.pair_units)
     assert allocation.pair_units[k] >= 1
     assert allocation.total_weight == exact_total(instance, pinned)
@@ -111,3 +113,21 @@ def test_infeasible_pins_are_named():
     with pytest.raises(InfeasiblePin) as quantity:
         apply_pins(instance, [(1, 10, 2)])
     assert quantity.value.code in ("request_quantity", "offer_capacity")
+
+
+def test_components_are_solved_apart_with_the_same_optimum():
+    from bangfu.services.matching.solver import components
+
+    a, b = random_instance(3), random_instance(4)
+    joined = Instance(
+        request_ids=np.concatenate([a.request_ids, b.request_ids + 1000]),
+        request_units=np.concatenate([a.request_units, b.request_units]),
+        offer_ids=np.concatenate([a.offer_ids, b.offer_ids + 1000]),
+        offer_units=np.concatenate([a.offer_units, b.offer_units]),
+        pair_request=np.concatenate([a.pair_request, b.pair_request + a.request_ids.size]),
+        pair_offer=np.concatenate([a.pair_offer, b.pair_offer + a.offer_ids.size]),
+        pair_weight=np.concatenate([a.pair_weight, b.pair_weight]))
+    assert len(components(joined)) >= 2
+    split = solve(joined, split_above=0)
+    check_feasible(joined, split.pair_units)
+    assert split.total_weight == exact_total(joined) == exact_total(a) + exact_total(b)
