@@ -317,6 +317,15 @@ SPECTACULAR_SETTINGS = {
         "RelapseOutcomeEnum": "bangfu.monitoring.services.relapse.OUTCOMES",
         "RightsCaseOutcomeEnum": "bangfu.rights.models.CaseOutcome",
         "ObjectionOutcomeEnum": "bangfu.registry.models.lifecycle.ObjectionOutcome",
+        # service platform API (bangfu/services/api*.py): items, providers and pair rules each have a "kind"; care
+        # has an "urgency" too
+        "ServiceItemKindEnum": "bangfu.services.models.ItemKind",
+        "ProviderKindEnum": "bangfu.services.models.ProviderKind",
+        "PairRuleKindEnum": "bangfu.services.models.PairRule.Kind",
+        "ServiceUrgencyEnum": "bangfu.services.models.Urgency",
+        "ServiceRequestStateEnum": "bangfu.services.models.RequestState",
+        "RoundRequestReasonEnum": "bangfu.services.models.RoundRequest.Reason",
+        "ProviderDecisionEnum": "bangfu.services.api_serializers.PROVIDER_DECISIONS",
     },
 }
 

@@ -25,6 +25,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from bangfu import audit
@@ -54,6 +55,7 @@ def _owner(household, pk, *, keep=None):
 
 
 class PlansApiMixin(ScopedViewSetMixin):
+    parser_classes = [JSONParser]  # JSON bodies only (a malformed multipart body would be an undocumented 415)
     def require(self, permission: str) -> None:
         if not self.request.user.has_role_permission(permission):
             raise exceptions.PermissionDenied(_("Your role may not do this."))

@@ -159,3 +159,30 @@ def match_act(request, pk, act):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("services:matches")
+
+
+@services_page("services.view_servicerequest")
+def receipt(request, pk):
+    """A printable acknowledgement for a delivered request: a donation receipt (捐赠票据) to the donor for money
+    or goods, a certificate of volunteer hours for volunteer service. The household is not named on it."""
+    from bangfu import audit
+    from bangfu.services.models import ItemKind, RequestState, ServiceRequest
+
+    item_request = get_scoped_or_404(
+        ServiceRequest.objects.select_related("item", "household__org", "taken_by_provider", "signed_off_by"),
+        request.user, "view", pk=pk)
+    kind = item_request.item.kind
+    if (item_request.state not in (RequestState.FULFILLED, RequestState.SIGNED_OFF)
+            or item_request.taken_by_provider is None
+            or kind not in (ItemKind.DONATION_MONEY, ItemKind.DONATION_GOODS, ItemKind.VOLUNTEER)):
+        raise Http404
+    match = item_request.matches.filter(state="delivered").select_related("offer").first()
+    unit_value = match.offer.unit_value if match is not None else None
+    units = match.units if match is not None else item_request.quantity
+    audit.log_access(request, "print", object_type="services.servicerequest", object_id=str(item_request.pk))
+    return render(request, "services/print_receipt.html", {
+        "req": item_request, "units": units, "unit_value": unit_value,
+        "total": unit_value * units if unit_value is not None else None,
+        "volunteer": kind == ItemKind.VOLUNTEER, "number": f"FW{item_request.fulfilled_at:%Y}-{item_request.pk:06d}",
+        "printed_at": timezone.now(),
+    })

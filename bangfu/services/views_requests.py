@@ -81,3 +81,15 @@ def request_act(request, pk, act):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("services:request", pk)
+
+
+@staff_page("services.view_servicerequest")
+def request_stats(request):
+    """Response time and satisfaction per provider and per union directly below the user's."""
+    from bangfu.services import stats
+
+    org = request.user.org
+    return render(request, "services/stats.html", {
+        "providers": stats.by_provider(request.user), "unions": stats.by_union(request.user, org), "org": org,
+        "crumbs": _crumbs((_("Response and satisfaction"), "")),
+    })

@@ -44,11 +44,15 @@ def match_accept(actor, match: Match) -> Match:
     match.save()
     if match.state == MatchState.ACCEPTED:
         request = match.request
-        request.state, request.taken_by_provider, request.taken_at = RequestState.TAKEN, match.offer.provider, now
-        request.save()
-        # The other proposals for this request are no longer needed.
-        Match.objects.filter(request=request, state=MatchState.PROPOSED).exclude(pk=match.pk).update(
-            state=MatchState.SUPERSEDED)
+        # A request served by several offers (quantity > 1) is taken once its accepted units cover it; until
+        # then its other proposals stay open.
+        accepted = sum(Match.objects.filter(request=request, state__in=(MatchState.ACCEPTED, MatchState.DELIVERED))
+                       .values_list("units", flat=True))
+        if accepted >= request.quantity:
+            request.state, request.taken_by_provider, request.taken_at = (RequestState.TAKEN, match.offer.provider,
+                                                                          now)
+            request.save()
+            Match.objects.filter(request=request, state=MatchState.PROPOSED).update(state=MatchState.SUPERSEDED)
     return match
 
 

@@ -16,6 +16,7 @@ from bangfu.services.models import Offer, OfferState, ProviderState, ServiceItem
 EDITABLE = ("item", "project", "title", "description", "area_org", "capacity", "unit_value", "certificate",
             "valid_from", "valid_until", "categories", "causes", "work_statuses", "min_age", "max_age")
 TITLE_MAX = 120
+CAPACITY_MAX = 1_000_000
 
 
 def offer_problems(data: dict) -> dict:
@@ -30,8 +31,11 @@ def offer_problems(data: dict) -> dict:
     elif len(title) > TITLE_MAX:
         errors["title"] = _("At most %(max)d characters.") % {"max": TITLE_MAX}
     capacity = data.get("capacity")
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
-        errors["capacity"] = _("The capacity is a whole number of units, at least 1.")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= CAPACITY_MAX:
+        errors["capacity"] = _("The capacity is a whole number of units, from 1 to %(max)d.") % {"max": CAPACITY_MAX}
+    for field, limit in (("certificate", 100), ("description", 4000)):
+        if len(data.get(field) or "") > limit:
+            errors[field] = _("At most %(max)d characters.") % {"max": limit}
     value = data.get("unit_value")
     if value is not None and value < 0:
         errors["unit_value"] = _("The value of a unit cannot be negative.")

@@ -20,6 +20,9 @@ def provider_problems(data: dict) -> dict:
     errors = {}
     if not (data.get("name") or "").strip():
         errors["name"] = _("Enter the provider's name.")
+    for field, limit in (("name", 128), ("contact_name", 64), ("address", 200), ("description", 2000)):
+        if len(data.get(field) or "") > limit:
+            errors[field] = _("At most %(max)d characters.") % {"max": limit}
     if data.get("kind") not in ProviderKind.values:
         errors["kind"] = _("Choose what kind of provider this is.")
     code = (data.get("credit_code") or "").strip().upper()

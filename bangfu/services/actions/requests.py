@@ -88,7 +88,9 @@ def request_take(actor, request: ServiceRequest, *, note: str = "") -> ServiceRe
     request.answer_note = (note or "").strip()[:TEXT_MAX]
     request.save()
     record_event(request.household, "service_taken", actor=actor, request=request.pk, item=request.item.code)
-    Match.objects.filter(request=request, state=MatchState.PROPOSED).update(state=MatchState.SUPERSEDED)
+    # Proposals, and matches only one side had accepted, no longer hold the offers' units.
+    Match.objects.filter(request=request, state__in=(MatchState.PROPOSED, MatchState.PROVIDER_ACCEPTED,
+                                                     MatchState.WORKER_ACCEPTED)).update(state=MatchState.SUPERSEDED)
     return request
 
 

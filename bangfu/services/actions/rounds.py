@@ -36,6 +36,7 @@ from bangfu.services.models import (
 )
 
 REASON_MAX = 500
+PIN_MAX = 1000
 
 
 @transaction.atomic
@@ -60,8 +61,8 @@ def pair_rule_set(actor, match_round: MatchRound, *, request_id: int, offer_id: 
         errors["offer"] = _("Choose an offer of this round's union.")
     if kind not in PairRule.Kind.values:
         errors["kind"] = _("Choose pin or forbid.")
-    if kind == PairRule.Kind.PIN and (not isinstance(units, int) or units < 1):
-        errors["units"] = _("Pin at least one unit.")
+    if kind == PairRule.Kind.PIN and (not isinstance(units, int) or not 1 <= units <= PIN_MAX):
+        errors["units"] = _("Pin from 1 to %(max)d units.") % {"max": PIN_MAX}
     reason = (reason or "").strip()
     if not reason:
         errors["reason"] = _("Say why.")

@@ -23,7 +23,7 @@ def make_item(code="training-electrician", kind="training", unit="seat", referen
 def make_provider(org, *, state=ProviderState.VERIFIED, name=None) -> Provider:
     n = next(_n)
     return Provider.objects.create(org=org, name=name or f"提供方{n}", kind="company", contact_name="李四",
-                                   contact_phone="13800138000", state=state)
+                                   contact_phone="13800138000", state=state, credit_code=f"91440106MA5C{n:05d}X")
 
 
 def make_offer(provider, item, area_org, *, capacity=3, unit_value=None, state=OfferState.PUBLISHED,

@@ -38,7 +38,7 @@ def test_bad_offers_are_refused_at_their_fields(tree, provider_world, provider_u
         valid_until=(today - dt.timedelta(days=3)).isoformat()))
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'data-testid="error-capacity"' in page and "at least 1" in page
+    assert 'data-testid="error-capacity"' in page and "from 1 to 1000000" in page
     assert 'data-testid="error-valid_until"' in page and "cannot end before it starts" in page
     response = client.post("/services/offers/new/", _offer_post(provider_world["item"], tree.other_grassroots))
     assert response.status_code == 400  # another province: not in the choices
@@ -120,3 +120,26 @@ def test_provider_registration_and_verification(tree, county_reviewer, grassroot
     provider.refresh_from_db()
     assert provider.state == "verified" and provider.decided_by == county_reviewer
     assert cadre.post(f"/services/providers/{provider.pk}/verified/").status_code == 404  # not a reviewer
+
+
+def test_donation_receipt_for_the_donor_and_nothing_for_training(tree, provider_world, provider_user, county_reviewer,
+                                                                 signed_in_en, outsider, signed_in):
+    from decimal import Decimal
+
+    from bangfu.services.tests.factories import make_offer
+
+    goods = make_item(code="rice", kind="donation_goods", unit="bag", reference_value=Decimal("100"))
+    make_offer(provider_world["provider"], goods, tree.county, capacity=5, unit_value=Decimal("120"))
+    request = make_request(make_scored_household(tree.grassroots, "40"), goods, quantity=2)
+    round_solve(county_reviewer, round_create(county_reviewer, tree.county))
+    match = Match.objects.get(request=request, state="proposed")
+    match_actions.match_accept(provider_user, match)
+    match_actions.match_accept(county_reviewer, match)
+    provider_client = signed_in_en(provider_user)
+    url = f"/services/requests/{request.pk}/receipt/"
+    assert provider_client.get(url).status_code == 404  # not delivered yet
+    provider_client.post(f"/services/matches/{match.pk}/deliver/", {"note": "两袋大米已送到"})
+    page = provider_client.get(url).content.decode()
+    assert "Donation receipt" in page and 'data-testid="receipt-total">240.00<' in page
+    assert request.household.archive_number not in page and request.household.head_name_masked not in page
+    assert signed_in(outsider).get(url).status_code == 404

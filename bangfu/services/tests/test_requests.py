@@ -82,3 +82,28 @@ def test_feedback_once_after_delivery_by_the_households_worker(tree, household, 
         request_actions.feedback_give(worker_user, request, rating=5)
     request.refresh_from_db()
     assert request.state == RequestState.FULFILLED
+
+
+def test_response_and_satisfaction_figures(tree, household, worker_user, grassroots_cadre, signed_in_en):
+    from bangfu.services import stats
+
+    item = make_item()
+    answered = make_request(household, item, submitted_at=timezone.now() - dt.timedelta(hours=10))
+    request_actions.request_take(grassroots_cadre, answered, note="")
+    ServiceRequest.objects.filter(pk=answered.pk).update(taken_at=answered.submitted_at + dt.timedelta(hours=6))
+    answered.refresh_from_db()
+    request_actions.request_fulfil(grassroots_cadre, answered, note="已送达")
+    request_actions.feedback_give(worker_user, answered, rating=4)
+    late = make_request(household, item, submitted_at=timezone.now() - dt.timedelta(hours=100))
+    ServiceRequest.objects.filter(pk=late.pk).update(escalation_level=1)
+    late.refresh_from_db()
+    request_actions.request_decline(grassroots_cadre, late, reason="不符合条件")
+    ServiceRequest.objects.filter(pk=late.pk).update(declined_at=late.submitted_at + dt.timedelta(hours=80))
+    make_request(household, item)  # still waiting
+    county_cadre = tree.user("countycadre", tree.county, Role.CASE_WORKER)
+    rows = {row["org"].pk: row for row in stats.by_union(county_cadre, tree.county)}
+    row = rows[tree.grassroots.pk]
+    assert (row["requests"], row["answered"], row["in_time"], row["fulfilled"]) == (3, 2, 1, 1)
+    assert row["in_time_share"] == 50 and row["mean_hours"] == 43.0 and row["rating"] == 4
+    page = signed_in_en(county_cadre).get("/services/requests/stats/").content.decode()
+    assert "43.0" in page and "50 %" in page

@@ -168,3 +168,41 @@ def test_unit_weight_is_need_urgency_value_and_preference(tree, county_cadre):
     assert weights[other.pk] == round(Decimal("1.5") * 4 * Decimal("1.5") * 100)  # 900
     assert Match.objects.get(round=match_round, request=urgent).explanation["preferred_provider"] is True
     assert offer.fit_factor == Decimal("1.50")
+
+
+def test_a_request_taken_by_a_department_frees_a_half_accepted_match(tree, world, county_cadre, provider_user):
+    from bangfu.services.actions.requests import request_take
+    from bangfu.services.models import ProviderAccount
+
+    ProviderAccount.objects.create(provider=world["provider"], user=provider_user)
+    requests = world["requests"]
+    match_round = round_solve(county_cadre, round_create(county_cadre, tree.county))
+    top = Match.objects.get(round=match_round, request=requests[3], state=MatchState.PROPOSED)
+    match_actions.match_accept(provider_user, top)  # the provider said yes, the worker not yet
+    request_take(county_cadre, requests[3], note="工会部室直接安排")
+    top.refresh_from_db()
+    assert top.state == MatchState.SUPERSEDED
+    assert round_solve(county_cadre, round_create(county_cadre, tree.county)).stats["units_free"] == 3
+
+
+def test_a_request_served_by_two_offers_is_taken_when_both_are_accepted(tree, county_cadre, provider_user):
+    from bangfu.services.models import ProviderAccount
+
+    item = make_item()
+    provider = make_provider(tree.county)
+    ProviderAccount.objects.create(provider=provider, user=provider_user)
+    make_offer(provider, item, tree.county, capacity=1)
+    make_offer(provider, item, tree.county, capacity=1)
+    request = make_request(make_scored_household(tree.grassroots, "30"), item, quantity=2)
+    match_round = round_solve(county_cadre, round_create(county_cadre, tree.county))
+    first, second = Match.objects.filter(round=match_round, state=MatchState.PROPOSED).order_by("id")
+    for match in (first,):
+        match_actions.match_accept(provider_user, match)
+        match_actions.match_accept(county_cadre, match)
+    request.refresh_from_db()
+    second.refresh_from_db()
+    assert request.state == RequestState.SUBMITTED and second.state == MatchState.PROPOSED  # 1 of 2 units
+    match_actions.match_accept(provider_user, second)
+    match_actions.match_accept(county_cadre, second)
+    request.refresh_from_db()
+    assert request.state == RequestState.TAKEN

@@ -5,7 +5,7 @@ union may see."""
 from __future__ import annotations
 
 from bangfu.accounts.roles import Role
-from tests.test_url_walker import LIST, OBJECT, Route
+from tests.test_url_walker import LIST, OBJECT, REFERENCE, Route
 
 SVC_ROLES = (Role.CASE_WORKER, Role.REVIEWER, Role.LEADERSHIP)
 EDIT_ROLES = (Role.CASE_WORKER, Role.REVIEWER)
@@ -37,10 +37,42 @@ ROUTES = {
     "services:provider_decide": Route(OBJECT, lambda w: {"pk": w.extra["service_provider"].pk, "state": "verified"},
                                       (Role.REVIEWER,), Role.REVIEWER),
     "services:requests": Route(LIST, roles=SVC_ROLES),
+    "services:stats": Route(LIST, roles=SVC_ROLES, control=None),  # counts per union and provider only
+    # the walker's request is not a delivered donation: nobody gets a receipt for it
+    "services:receipt": Route(OBJECT, _pk("service_request"), SVC_ROLES, control=None),
     "services:request": Route(OBJECT, _pk("service_request"), SVC_ROLES),
     # sign-off of a submitted request is refused (no change)
     "services:request_act": Route(OBJECT, lambda w: {"pk": w.extra["service_request"].pk, "act": "sign-off"},
                                   EDIT_ROLES),
+    # the API (bangfu/services/api*.py); the menu is national reference data
+    "api:serviceitem-list": Route(REFERENCE),
+    "api:serviceitem-detail": Route(REFERENCE, _pk("service_item")),
+    "api:serviceprovider-list": Route(LIST, roles=SVC_ROLES),
+    "api:serviceprovider-detail": Route(OBJECT, _pk("service_provider"), SVC_ROLES),
+    "api:serviceprovider-decide": Route(OBJECT, _pk("service_provider"), (Role.REVIEWER,), Role.REVIEWER),
+    "api:serviceoffer-list": Route(LIST, roles=SVC_ROLES),
+    "api:serviceoffer-detail": Route(OBJECT, _pk("service_offer"), SVC_ROLES),
+    "api:serviceoffer-submit": Route(OBJECT, _pk("service_offer"), EDIT_ROLES),
+    "api:serviceoffer-moderate": Route(OBJECT, _pk("service_offer"), EDIT_ROLES, Role.REVIEWER),
+    "api:serviceoffer-withdraw": Route(OBJECT, _pk("service_offer"), EDIT_ROLES),
+    "api:servicerequest-list": Route(LIST, roles=SVC_ROLES),
+    "api:servicerequest-detail": Route(OBJECT, _pk("service_request"), SVC_ROLES),
+    "api:servicerequest-take": Route(OBJECT, _pk("service_request"), EDIT_ROLES),
+    "api:servicerequest-decline": Route(OBJECT, _pk("service_request"), EDIT_ROLES),
+    "api:servicerequest-fulfil": Route(OBJECT, _pk("service_request"), EDIT_ROLES),
+    "api:servicerequest-sign-off": Route(OBJECT, _pk("service_request"), EDIT_ROLES, Role.REVIEWER),
+    "api:matchround-list": Route(LIST, roles=SVC_ROLES),
+    "api:matchround-detail": Route(OBJECT, _pk("match_round"), SVC_ROLES),
+    "api:matchround-solve": Route(OBJECT, _pk("match_round"), EDIT_ROLES),
+    "api:pairrule-list": Route(LIST, roles=SVC_ROLES),
+    "api:pairrule-detail": Route(OBJECT, _pk("pair_rule"), SVC_ROLES),
+    "api:servicematch-list": Route(LIST, roles=SVC_ROLES),
+    "api:servicematch-detail": Route(OBJECT, _pk("service_match"), SVC_ROLES),
+    "api:servicematch-accept": Route(OBJECT, _pk("service_match"), EDIT_ROLES),
+    "api:servicematch-decline": Route(OBJECT, _pk("service_match"), EDIT_ROLES),
+    "api:servicematch-deliver": Route(OBJECT, _pk("service_match"), EDIT_ROLES),
+    "api:roundrequest-list": Route(LIST, roles=SVC_ROLES),
+    "api:roundrequest-detail": Route(OBJECT, _pk("round_request"), SVC_ROLES),
 }
 
 
@@ -56,9 +88,9 @@ def build(w) -> None:
     match_round = round_solve(w.insider, round_create(w.insider, tree.grassroots))
     rule = pair_rule_set(w.insider, match_round, request_id=request.pk, offer_id=offer.pk, kind="pin", units=1,
                          reason="丙理由秘")
-    from bangfu.services.models import Match
+    from bangfu.services.models import Match, RoundRequest
 
     w.extra.update(match_round=match_round, pair_rule=rule, service_offer=offer, service_provider=provider,
-                   service_item=item,
-                   service_request=request, service_match=Match.objects.get(round=match_round, request=request))
-    w.secret("丙提供方秘", "丙资源秘", "丙理由秘")
+                   service_request=request, service_match=Match.objects.get(round=match_round, request=request),
+                   service_item=item, round_request=RoundRequest.objects.get(round=match_round, request=request))
+    w.secret("丙提供方秘", "丙资源秘", "丙需求秘", "丙理由秘")
