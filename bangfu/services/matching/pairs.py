@@ -184,23 +184,30 @@ def build_instance(org_path: str, day: dt.date, weights: tuple[int, int, int], r
         pair_key = pairs[:, 0] * (int(pairs[:, 1].max()) + 1) + pairs[:, 1]
         banned = np.array([r * (int(pairs[:, 1].max()) + 1) + o for r, o in forbidden], dtype=np.int64)
         keep &= ~np.isin(pair_key, banned)
-    pair_request, pair_offer = request_idx[keep], offer_idx[keep]
+    # int32 indexes: a national round holds 30M pairs
+    pair_request, pair_offer = request_idx[keep].astype(np.int32), offer_idx[keep].astype(np.int32)
     instance = Instance(
         request_ids=request_ids, request_units=requests[:, 1], offer_ids=offer_ids, offer_units=offers[:, 1],
         pair_request=pair_request, pair_offer=pair_offer,
-        pair_weight=unit_weights(requests[pair_request], offers[pair_offer], weights),
+        pair_weight=unit_weights(requests, offers, pair_request, pair_offer, weights),
     )
     instance.seconds = {"read": read - started, "index": time.perf_counter() - read}
     return instance
 
 
-def unit_weights(requests: np.ndarray, offers: np.ndarray, weights: tuple[int, int, int]) -> np.ndarray:
-    """Weight of one unit per pair, from the pair's request row (…, need × 100, urgency, preferred provider) and
-    offer row (…, value factor × 100, provider): round((need + 1) × urgency weight × value factor × bonus × 100)
-    in exact integers — (need×100 + 100) × w × fit×100 × (12 or 10) / 1000, rounded half up."""
+def unit_weights(requests: np.ndarray, offers: np.ndarray, pair_request: np.ndarray, pair_offer: np.ndarray,
+                 weights: tuple[int, int, int]) -> np.ndarray:
+    """Weight of one unit per pair, from the request rows (…, need × 100, urgency, preferred provider) and offer
+    rows (…, value factor × 100, provider): round((need + 1) × urgency weight × value factor × bonus × 100) in
+    exact integers — (need×100 + 100) × w × fit×100 × (12 or 10) / 1000, rounded half up. The request part is
+    computed once per request and gathered, so a national round (30M pairs) gathers two columns, not rows."""
     urgency_weight = np.array([0, *weights], dtype=np.int64)[requests[:, 4]]
-    bonus = np.where((requests[:, 5] != 0) & (requests[:, 5] == offers[:, 3]), 12, 10)
-    scaled = (requests[:, 3] + 100) * urgency_weight * offers[:, 2] * bonus
+    per_request = (requests[:, 3] + 100) * urgency_weight
+    scaled = per_request[pair_request] * offers[pair_offer, 2] * 10
+    preferring = np.flatnonzero((requests[:, 5] != 0)[pair_request])
+    if preferring.size:
+        same = requests[pair_request[preferring], 5] == offers[pair_offer[preferring], 3]
+        scaled[preferring[same]] = scaled[preferring[same]] // 10 * 12
     return (scaled + 500) // 1000
 
 
