@@ -75,12 +75,13 @@ class OfferSerializer(serializers.ModelSerializer):
     categories = serializers.ListField(child=serializers.CharField(), read_only=True)
     causes = serializers.ListField(child=serializers.CharField(), read_only=True)
     work_statuses = serializers.ListField(child=serializers.CharField(), read_only=True)
+    divisions = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Offer
         fields = ["id", "provider", "provider_name", "item", "item_name", "project", "title", "description",
                   "area_org", "area_org_name", "capacity", "unit_value", "certificate", "valid_from", "valid_until",
-                  "categories", "causes", "work_statuses", "min_age", "max_age", "state", "moderated_at",
+                  "divisions", "categories", "causes", "work_statuses", "min_age", "max_age", "state", "moderated_at",
                   "moderation_note", "created_at"]
         read_only_fields = fields
 
@@ -249,6 +250,9 @@ class OfferWriteSerializer(serializers.Serializer):
                                           required=False, help_text=_("Work statuses it is for (empty: any)."))
     min_age = serializers.IntegerField(min_value=-1000, max_value=1000, required=False, allow_null=True)
     max_age = serializers.IntegerField(min_value=-1000, max_value=1000, required=False, allow_null=True)
+    divisions = serializers.ListField(child=serializers.CharField(max_length=6), max_length=50, required=False,
+                                      help_text=_("GB/T 2260 codes of the provinces, cities or counties whose "
+                                                  "households it is for (empty: the whole area)."))
 
 
 class ModerationSerializer(serializers.Serializer):

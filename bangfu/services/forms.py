@@ -43,6 +43,9 @@ class OfferForm(forms.Form):
     valid_until = forms.DateField(label=_("Valid until"), widget=_DATE)
     categories = forms.MultipleChoiceField(label=_("Only these hardship categories (none: all)"), required=False,
                                            choices=[], widget=forms.CheckboxSelectMultiple)
+    divisions = forms.CharField(
+        label=_("Only households living in these divisions"), required=False, widget=forms.TextInput(attrs=_TEXT),
+        help_text=_("GB/T 2260 codes separated by spaces or commas, e.g. 440106 440111; empty: the whole area."))
     min_age = forms.IntegerField(label=_("Minimum age"), required=False, widget=forms.NumberInput(attrs=_TEXT))
     max_age = forms.IntegerField(label=_("Maximum age"), required=False, widget=forms.NumberInput(attrs=_TEXT))
 
@@ -65,6 +68,11 @@ class OfferForm(forms.Form):
         self.fields["item"].queryset = ServiceItem.objects.filter(is_active=True)
         self.fields["area_org"].queryset = areas
         self.fields["categories"].choices = [c for c in Category.choices if c[0] != Category.NOT_ELIGIBLE]
+
+    def clean_divisions(self):
+        import re
+
+        return [code for code in re.split(r"[\s,，、]+", self.cleaned_data.get("divisions") or "") if code]
 
 
 class NoteForm(forms.Form):

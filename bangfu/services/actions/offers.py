@@ -14,7 +14,7 @@ from bangfu.registry.models import Category
 from bangfu.services.models import Offer, OfferState, ProviderState, ServiceItem
 
 EDITABLE = ("item", "project", "title", "description", "area_org", "capacity", "unit_value", "certificate",
-            "valid_from", "valid_until", "categories", "causes", "work_statuses", "min_age", "max_age")
+            "valid_from", "valid_until", "categories", "causes", "work_statuses", "min_age", "max_age", "divisions")
 TITLE_MAX = 120
 CAPACITY_MAX = 1_000_000
 
@@ -51,6 +51,16 @@ def offer_problems(data: dict) -> dict:
     unknown = set(data.get("categories") or ()) - set(Category.values) - {Category.NOT_ELIGIBLE}
     if unknown or Category.NOT_ELIGIBLE in (data.get("categories") or ()):
         errors["categories"] = _("Choose hardship categories from the list.")
+    divisions = [str(code) for code in data.get("divisions") or ()]
+    if divisions:
+        from bangfu.orgs.models import Division
+
+        known = set(Division.objects.filter(code__in=divisions, is_current=True).values_list("code", flat=True))
+        unknown_codes = [code for code in divisions if code not in known]
+        if unknown_codes:
+            errors["divisions"] = _("Unknown division codes: %(codes)s.") % {"codes": ", ".join(unknown_codes[:5])}
+        elif len(divisions) > 50:
+            errors["divisions"] = _("At most %(max)d divisions.") % {"max": 50}
     low, high = data.get("min_age"), data.get("max_age")
     if low is not None and high is not None and high < low:
         errors["max_age"] = _("The maximum age is below the minimum age.")

@@ -2,8 +2,9 @@
 request–offer pair with the weight of one unit — set-based SQL, read into numpy arrays.
 
 A pair is eligible when the offer is published by a verified provider, valid on the round's day, of the item
-the request orders, its area (a union) is the household's union or a union above it, and the person the
-request is for meets the offer's categories, causes, age and work status. The area join is an equality join
+the request orders, its area (a union) is the household's union or a union above it, the household lives in one
+of the offer's divisions (when it names any), and the person the request is for meets the offer's categories,
+causes, age and work status. The area join is an equality join
 on each level of the household union's lineage (`SUBSTR(path, 1, 4·n)`), so the database hashes it instead of
 testing every offer's path as a prefix.
 
@@ -92,6 +93,7 @@ def pairs_sql(day: dt.date) -> tuple[str, dict]:
     sql = f"""
 WITH req AS (
     SELECT r.id AS rid, r.item_id, r.urgency, r.preferred_provider_id AS pref, h.id AS hid, h.category,
+           h.division_id AS division,
            COALESCE(h.need_score, 0) AS need, ho.path AS hpath, m.birth_date, m.work_status
     FROM {t['req']} r
     JOIN {t['hh']} h ON h.id = r.household_id
@@ -105,7 +107,7 @@ lineage AS (
 ),
 off AS (
     SELECT f.id AS oid, f.item_id, f.provider_id, f.fit_factor, ao.path AS area_path, f.category_key,
-           f.cause_key, f.work_status_key, amin.column2 AS born_until, amax.column2 AS born_after
+           f.cause_key, f.work_status_key, f.division_key, amin.column2 AS born_until, amax.column2 AS born_after
     FROM {t['off']} f
     JOIN {t['prov']} p ON p.id = f.provider_id
     JOIN {t['org']} ao ON ao.id = f.area_org_id
@@ -118,6 +120,10 @@ SELECT l.rid, off.oid
 FROM lineage l
 JOIN off ON off.item_id = l.item_id AND off.area_path = l.area_path
 WHERE (off.category_key = '' OR off.category_key LIKE '%%,' || l.category || ',%%')
+  AND (off.division_key = ''
+       OR off.division_key LIKE '%%,' || SUBSTR(l.division, 1, 2) || ',%%'
+       OR off.division_key LIKE '%%,' || SUBSTR(l.division, 1, 4) || ',%%'
+       OR off.division_key LIKE '%%,' || l.division || ',%%')
   AND (off.work_status_key = '' OR off.work_status_key LIKE '%%,' || l.work_status || ',%%')
   AND (off.born_until IS NULL OR l.birth_date <= off.born_until)
   AND (off.born_after IS NULL OR l.birth_date > off.born_after)

@@ -32,6 +32,12 @@ def list_key(values) -> str:
     return f",{','.join(values)}," if values else ""
 
 
+def division_prefix(code: str, level: int) -> str:
+    """The part of a GB/T 2260 code that every division inside it shares: 2 digits of a province, 4 of a city,
+    6 of a county."""
+    return code[: {1: 2, 2: 4}.get(level, 6)]
+
+
 def org_prefixes(path: str, steplen: int = 4) -> list[str]:
     """The materialised paths of an org and every org above it (its lineage)."""
     return [path[:i] for i in range(steplen, len(path) + 1, steplen)]
@@ -89,6 +95,10 @@ class Offer(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
 
+    divisions = models.JSONField(
+        _("only households living in these divisions"), default=list, blank=True,
+        help_text=_("GB/T 2260 codes of provinces, cities or counties; empty: the whole area of the union."))
+    division_key = models.CharField(max_length=400, blank=True, editable=False)
     categories = models.JSONField(_("hardship categories"), default=list, blank=True)
     causes = models.JSONField(_("causes of hardship"), default=list, blank=True)
     work_statuses = models.JSONField(_("work statuses"), default=list, blank=True)
@@ -132,6 +142,10 @@ class Offer(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        from bangfu.orgs.models import Division
+
+        levels = dict(Division.objects.filter(code__in=self.divisions or ()).values_list("code", "level"))
+        self.division_key = list_key(division_prefix(code, levels.get(code, 3)) for code in self.divisions or ())
         self.category_key = list_key(self.categories)
         self.cause_key = list_key(self.causes)
         self.work_status_key = list_key(self.work_statuses)

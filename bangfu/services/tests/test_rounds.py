@@ -206,3 +206,18 @@ def test_a_request_served_by_two_offers_is_taken_when_both_are_accepted(tree, co
     match_actions.match_accept(county_cadre, second)
     request.refresh_from_db()
     assert request.state == RequestState.TAKEN
+
+
+def test_an_offer_limited_to_divisions_reaches_only_households_living_there(tree, world, county_cadre):
+    from bangfu.services.actions.offers import offer_problems
+
+    offer = world["offer"]
+    for codes, expected in ((["440111"], 0), (["440106"], 3), (["440100"], 3), (["440000", "510000"], 3)):
+        offer.divisions = codes  # households live in 440106 (天河区, 广州市, 广东省)
+        offer.save()
+        match_round = round_solve(county_cadre, round_create(county_cadre, tree.county))
+        assert len(allocated(match_round)) == expected, codes
+    problems = offer_problems({"divisions": ["999999", "440106"], "item": world["item"], "title": "x",
+                               "capacity": 1, "valid_from": timezone.localdate(),
+                               "valid_until": timezone.localdate()})
+    assert "999999" in problems["divisions"]
