@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -43,6 +44,17 @@ class LoginForm(BootstrapMixin, auth_forms.AuthenticationForm):
     password = forms.CharField(
         label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.kind == "worker" and not settings.DEMO_MODE:
+            # Workers sign in on the portal: phone, password and a one-time code by text message. (The demo
+            # relaxes this with the other second factors, so its printed worker login works here.)
+            raise ValidationError(WORKER_PORTAL_MESSAGE, code="worker_portal")
+
+
+WORKER_PORTAL_MESSAGE = _("Workers sign in on the worker portal (网上工会) with their phone number, password and "
+                          "a code sent by text message.")
 
 
 class PasswordChangeForm(BootstrapMixin, auth_forms.PasswordChangeForm):

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 
 from bangfu.accounts.models import User
 from bangfu.orgs.models import LocalStandard, Org
+from bangfu.portal.tests.conftest import verified_client  # a worker signed in on the portal
 
 
 def org_codes_in(response) -> set[str]:
@@ -66,7 +67,7 @@ def test_tree_rooted_outside_the_users_subtree_is_404(tree, county_reviewer, log
 
 
 def test_tree_is_404_for_a_role_that_may_not_see_orgs(tree, worker_user, login):
-    assert login(worker_user).get(reverse("orgs:tree")).status_code == 404
+    assert verified_client(worker_user).get(reverse("orgs:tree")).status_code == 404
 
 
 def test_tree_counts_equal_plain_orm_counts(tree, national_sysadmin, county_reviewer, grassroots_cadre, login):
@@ -172,7 +173,7 @@ def test_detail_is_404_outside_the_subtree(tree, county_reviewer, outsider, work
     client.logout()
     assert login(outsider).get(reverse("orgs:detail", args=[tree.grassroots.pk])).status_code == 404
     client.logout()
-    assert login(worker_user).get(reverse("orgs:detail", args=[tree.grassroots.pk])).status_code == 404
+    assert verified_client(worker_user).get(reverse("orgs:detail", args=[tree.grassroots.pk])).status_code == 404
 
 
 def test_detail_breadcrumbs_stop_at_what_the_user_may_see(tree, county_reviewer, login):
@@ -246,7 +247,8 @@ def test_home_and_navigation_follow_the_role(
     assert response.status_code == 200
     assert "天河区总工会" in response.content.decode()
     assert _nav(response) == {"worklist", "tree", "households", "helping", "rights", "funds", "api", "user",
-                              "notifications", "checks", "import", "econcheck", "findings", "snapshots", "reviews"}
+                              "notifications", "checks", "import", "econcheck", "findings", "snapshots", "reviews",
+                              "services", "offers", "rounds"}
     assert reverse("orgs:tree") in {a["url"] for a in response.context["actions"]}
     assert reverse("orgs:detail", args=[tree.county.pk]) in {a["url"] for a in response.context["actions"]}
 
@@ -260,7 +262,7 @@ def test_home_and_navigation_follow_the_role(
     assert "audit" in _nav(response) and not {"tree", "admin", "users"} & _nav(response)
 
     client.logout()
-    response = login(worker_user).get(reverse("core:home"))
+    response = verified_client(worker_user).get(reverse("core:home"))
     assert _nav(response) == {"user", "notifications"}  # workers are told things too (their own notices only)
     assert [a["url"] for a in response.context["actions"]] == [reverse("accounts:me")]
 

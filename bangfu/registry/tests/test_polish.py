@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from bangfu.accounts.roles import Role
 from bangfu.core.identity import synthetic_resident_id
 from bangfu.orgs.models import LocalStandard
+from bangfu.portal.tests.conftest import verified_client  # a worker signed in on the portal
 from bangfu.registry import lifecycle
 from bangfu.registry.models import (
     Category,
@@ -193,7 +194,7 @@ def test_the_worker_sees_their_archive_without_staff_controls(lines, tree, worke
     record_event(own, "approve", actor=grassroots_cadre, from_state=State.APPROVAL, to_state=State.ACTIVE,
                  review_due_on="2027-01-01")
 
-    client = login(worker_user)
+    client = verified_client(worker_user)
     response = client.get(reverse("registry:detail", args=[own.pk]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -240,10 +241,11 @@ def test_home_offers_the_registry_pages_each_role_may_use(tree, grassroots_cadre
     client.logout()
 
     # A worker: their own archive, once they belong to one.
-    assert _action_urls(login(worker_user).get(reverse("core:home"))) == [reverse("accounts:me")]
+    worker_client = verified_client(worker_user)
+    assert _action_urls(worker_client.get(reverse("core:home"))) == [reverse("accounts:me")]
     own = make_household(tree.grassroots)
     own.members.filter(is_head=True).update(account=worker_user)
-    assert _action_urls(client.get(reverse("core:home"))) == [
+    assert _action_urls(worker_client.get(reverse("core:home"))) == [
         reverse("registry:detail", args=[own.pk]), reverse("accounts:me")]
 
 

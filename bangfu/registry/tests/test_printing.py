@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from bangfu.audit.models import AccessLogEntry
 from bangfu.core.masking import mask_id_number
+from bangfu.portal.tests.conftest import verified_client  # a worker signed in on the portal
 from bangfu.registry.models import HomeVisit, LevelOpinion, PublicNotice, State
 from bangfu.registry.tests.factories import make_household
 
@@ -87,7 +88,7 @@ def test_a_worker_cannot_print_even_their_own_household(login, worker_user, hous
     head = household.members.get(is_head=True)
     head.account = worker_user
     head.save()
-    client = login(worker_user)
+    client = verified_client(worker_user)
     assert client.get(_url(household, "card")).status_code == 404
     assert "print-links" not in client.get(reverse("registry:detail", args=[household.pk])).content.decode()
 

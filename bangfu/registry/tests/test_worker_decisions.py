@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.urls import reverse
 
+from bangfu.portal.tests.conftest import verified_client  # a worker signed in on the portal
 from bangfu.registry.models import Appeal, LevelOpinion, NoticeObjection, PublicNotice
 from bangfu.registry.tests.factories import make_household
 
@@ -32,6 +33,6 @@ def test_worker_reads_own_decisions_only(tree, worker_user, login):
     assert not NoticeObjection.objects.restrict(worker_user, "view").exists()
     assert not Appeal.objects.restrict(worker_user, "change").exists()
 
-    html = login(worker_user).get(reverse("registry:detail", args=[own.pk])).content.decode()
+    html = verified_client(worker_user).get(reverse("registry:detail", args=[own.pk])).content.decode()
     assert "家庭收入超过标准甲" in html
     assert "家庭收入超过标准乙" not in html and "有车辆未申报" not in html and "邻居某" not in html
