@@ -18,7 +18,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
-from bangfu.accounts.forms import WORKER_PORTAL_MESSAGE
 from bangfu.api.exceptions import LockedOut
 
 
@@ -68,9 +67,6 @@ def token_obtain(django_request, *, username: str, password: str, otp_token: str
             {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to sign in with the given username and password.")]},
             code="authorization",
         )
-    if user.kind == "worker" and not settings.DEMO_MODE:
-        # The API has no text-message step: workers use the portal (phone, password and an SMS code).
-        raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [str(WORKER_PORTAL_MESSAGE)]}, code="worker_portal")
     check_second_factor(user, otp_token)
     if user.must_change_password and not settings.DEMO_MODE:
         raise ValidationError(

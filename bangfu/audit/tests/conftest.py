@@ -18,6 +18,10 @@ def verified_login(login):
     """
 
     def _login(user):
+        if user.kind == "worker":  # workers sign in on the portal (phone, password, SMS code)
+            from bangfu.portal.tests.conftest import verified_client
+
+            return verified_client(user)
         client = login(user)
         device = StaticDevice.objects.create(user=user, name="test", confirmed=True)
         session = client.session
