@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
+from bangfu.accounts.forms import WORKER_PORTAL_MESSAGE
 from bangfu.api.exceptions import LockedOut
 
 
@@ -67,6 +68,9 @@ def token_obtain(django_request, *, username: str, password: str, otp_token: str
             {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to sign in with the given username and password.")]},
             code="authorization",
         )
+    if user.kind == "worker" and not settings.DEMO_MODE:
+        # The API has no text-message step: workers sign in on the portal (phone, password and an SMS code).
+        raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [str(WORKER_PORTAL_MESSAGE)]}, code="worker_portal")
     check_second_factor(user, otp_token)
     if user.must_change_password and not settings.DEMO_MODE:
         raise ValidationError(

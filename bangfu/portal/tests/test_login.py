@@ -101,7 +101,10 @@ def test_password_only_session_and_staff_do_not_open_the_portal(me, grassroots_c
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/portal/login/")
 
 
-def test_workers_cannot_sign_in_on_the_staff_page_with_a_password_only(me, client):
+def test_workers_cannot_sign_in_on_the_staff_page_or_the_api_with_a_password_only(me, client):
     response = client.post("/accounts/login/", {"username": me.username, "password": PASSWORD})
     assert response.status_code == 200 and "_auth_user_id" not in client.session
     assert "portal" in response.content.decode() or "网上工会" in response.content.decode()
+    answer = client.post("/api/v1/auth/token/", {"username": me.username, "password": PASSWORD},
+                         content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "worker_portal"
