@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "bangfu.monitoring",
     "bangfu.services",
     "bangfu.portal",
+    "bangfu.stats",  # after every app whose tables its triggers read (SQLite flush deletes in this order)
     "bangfu.api",
 ]
 
@@ -212,6 +213,7 @@ for _prefix, _path in [
     ("vendor/bootstrap", _NODE / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", _NODE / "bootstrap-icons" / "font"),
     ("vendor/htmx", _NODE / "htmx.org" / "dist"),
+    ("vendor/echarts", _NODE / "echarts" / "dist"),
 ]:
     if _path.exists():
         STATICFILES_DIRS.append((_prefix, _path))
@@ -240,6 +242,8 @@ BANGFU_CROSSCHECK_MAX_UNPACKED_MB = env_int("BANGFU_CROSSCHECK_MAX_UNPACKED_MB",
 BANGFU_CROSSCHECK_RUN_STALE_MINUTES = env_int("BANGFU_CROSSCHECK_RUN_STALE_MINUTES", 120)
 # Economic checks (bangfu/econcheck): the class that hands a request to the civil-affairs check centre.
 BANGFU_CHECK_CENTRE_BACKEND = env_str("BANGFU_CHECK_CENTRE_BACKEND", "bangfu.econcheck.centre.FileCentreBackend")
+# Statistical reports (bangfu.stats.reports): exported counts from 1 to this minus 1 are shown as "<N".
+BANGFU_STATS_MIN_CELL = env_int("BANGFU_STATS_MIN_CELL", 5)
 
 # --- Background tasks (django-tasks): database worker by default, Redis (RQ) at scale. ---
 TASK_BACKEND = env_str("TASK_BACKEND", "database")

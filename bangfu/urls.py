@@ -22,9 +22,12 @@ urlpatterns = [
     path("monitoring/", include("bangfu.monitoring.urls")),
     path("services/", include("bangfu.services.urls")),
     path("portal/", include("bangfu.portal.urls")),
+    path("stats/", include("bangfu.stats.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]
 
 admin.site.site_header = settings.BANGFU["PLATFORM_NAME"]
 admin.site.site_title = settings.BANGFU["PLATFORM_NAME"]
+
+handler404 = "bangfu.core.views.page_not_found"

@@ -366,7 +366,7 @@ ROUTES: dict[str, Route] = {
 # Apps that keep their walker additions beside their own tests: `bangfu/<app>/tests/walker.py` defines
 # ROUTES (merged here), optionally ADMIN_OBJECTS, and `build(w)`, which creates the app's objects of the
 # grassroots union in `w.extra[...]` and registers their markers with `w.secret(...)`.
-WALKER_APPS = ("imports", "econcheck", "crosscheck", "monitoring", "services", "portal")
+WALKER_APPS = ("imports", "econcheck", "crosscheck", "monitoring", "services", "portal", "stats")
 
 
 def _walker_modules():

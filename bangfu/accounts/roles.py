@@ -167,6 +167,12 @@ _SERVICES_WORKER = {
     "services.add_feedback",
 }
 
+# Statistics (bangfu.stats): dashboards and comparisons of the user's subtree; exporting reports; the
+# mental-health figures, as counts only, to counsellors and leadership (DOMAIN.md §8).
+_STATS = {"stats.view_statistics"}
+_STATS_EXPORT = _STATS | {"stats.export_statistics"}
+_STATS_CARE = {"stats.view_care_statistics"}
+
 # Least privilege: each role gets exactly what its work needs. Later issues add their permissions here.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
@@ -200,17 +206,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.AUDIT_ADMIN: frozenset({"audit.view_changelogentry", "audit.view_accesslogentry"}),
     Role.CASE_WORKER: frozenset(_VIEW_TREE | _REGISTRY_EDIT | _FUNDS_APPLY | _HELP_EDIT | _KNOW_CARE | _IMPORTS
-                                 | _ECONCHECK | _CROSSCHECK_LOAD | _MONITORING_EDIT | _SERVICES_EDIT),
+                                 | _ECONCHECK | _CROSSCHECK_LOAD | _MONITORING_EDIT | _SERVICES_EDIT | _STATS),
     Role.REVIEWER: frozenset(_VIEW_TREE | _REGISTRY_REVIEW | _FUNDS_APPROVE | _HELP_EDIT | _VISIT_RULES | _KNOW_CARE
                               | _IMPORTS | _ECONCHECK | _CROSSCHECK_RESOLVE | _MONITORING_REVIEW
-                              | _SERVICES_REVIEW),
-    Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ | _FUNDS_MANAGE | _HELP_READ),
+                              | _SERVICES_REVIEW | _STATS_EXPORT),
+    Role.FUND_MANAGER: frozenset(_VIEW_TREE | _REGISTRY_READ | _FUNDS_MANAGE | _HELP_READ | _STATS_EXPORT),
     Role.LEADERSHIP: frozenset(_VIEW_TREE | {"accounts.view_user"} | _REGISTRY_READ | _FUNDS_APPROVE | _HELP_READ
                                | _VISIT_RULES | _KNOW_CARE | _CROSSCHECK_READ | _MONITORING_READ
-                               | _SERVICES_READ),
+                               | _SERVICES_READ | _STATS_EXPORT | _STATS_CARE),
     # Counsellors also see the health parts of the need score (checked with this capability).
     Role.COUNSELLOR: frozenset(_VIEW_TREE | _REGISTRY_READ | {"registry.view_health_score"} | _HELP_READ
-                               | {"helpers.add_visit"} | _CARE | _KNOW_CARE),
+                               | {"helpers.add_visit"} | _CARE | _KNOW_CARE | _STATS | _STATS_CARE),
     # Helpers visit the households they are responsible for and update the measures they own; they are told
     # that an urgent contact is due, never why (no care permission at all).
     Role.HELPER: frozenset(_VIEW_TREE | {"registry.view_household", "registry.view_member",

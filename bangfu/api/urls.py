@@ -20,6 +20,7 @@ from bangfu.registry.api_eligibility import EligibilityCheckView
 from bangfu.registry.api_transitions import HouseholdTransitionsView
 from bangfu.rights.api import register as register_rights
 from bangfu.services.api import register as register_services
+from bangfu.stats.api import register as register_stats
 from bangfu.worklist.api import register as register_worklist
 
 app_name = "api"
@@ -43,6 +44,7 @@ register_econcheck(router)  # economic-check requests and their results
 register_crosscheck(router)  # data sources, data-set pushes, check rules, findings
 register_monitoring(router)  # annual reviews, spot checks, exit suggestions, relapse watches
 register_services(router)  # services/: menu, providers, offers, requests, rounds, pair rules, matches, outcomes
+register_stats(router)  # stats/dashboard, stats/compare
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

@@ -202,3 +202,11 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def page_not_found(request, exception=None):
+    """The 404 page. Its language switch returns to the path alone: echoing the query of a refused request (an
+    org code of another union, say) would put what the user may not look at back on the page."""
+    from django.shortcuts import render
+
+    return render(request, "404.html", {"language_next": request.path}, status=404)

@@ -291,6 +291,9 @@ def seed_demo(seed: int, households: int = 0) -> list[Login]:
         from bangfu.services.demo import seed_services
 
         seed_services(seed)  # menu, providers, offers, requests, a solved round and one match delivered
+        from bangfu.stats.demo import backdate_history
+
+        backdate_history()  # the archives' history from their own dates, so trends show months, not one day
     return logins
 
 

@@ -211,6 +211,7 @@ def test_a_scheduling_pass_enqueues_without_running(db_backend, settings, tmp_pa
         "bangfu.core.tasks.heartbeat",  # 02:05 (coalesced: once, not nine times)
         "bangfu.imports.tasks.requeue_stale_imports",  # hourly at :23
         "bangfu.services.tasks.escalate_service_requests",  # hourly at :10
+        "bangfu.stats.tasks.compact_rollups",  # every minute (coalesced: once)
     ]
     assert {r.id for r in results} == {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {TaskResultStatus.READY}
@@ -219,7 +220,8 @@ def test_a_scheduling_pass_enqueues_without_running(db_backend, settings, tmp_pa
     assert not settings.BACKUP_DIR.exists() or not any(settings.BACKUP_DIR.iterdir())
     scheduler_beat = Heartbeat.objects.get(component=Heartbeat.Component.SCHEDULER)
     assert scheduler_beat.detail["last_task"].startswith(
-        ("bangfu.core.tasks.", "bangfu.care.tasks.", "bangfu.imports.tasks.", "bangfu.services.tasks.")
+        ("bangfu.core.tasks.", "bangfu.care.tasks.", "bangfu.imports.tasks.", "bangfu.services.tasks.",
+         "bangfu.stats.tasks.")
     )
 
 

@@ -248,7 +248,7 @@ def test_home_and_navigation_follow_the_role(
     assert "天河区总工会" in response.content.decode()
     assert _nav(response) == {"worklist", "tree", "households", "helping", "rights", "funds", "api", "user",
                               "notifications", "checks", "import", "econcheck", "findings", "snapshots", "reviews",
-                              "services", "offers", "rounds"}
+                              "services", "offers", "rounds", "stats"}
     assert reverse("orgs:tree") in {a["url"] for a in response.context["actions"]}
     assert reverse("orgs:detail", args=[tree.county.pk]) in {a["url"] for a in response.context["actions"]}
 

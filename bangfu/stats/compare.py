@@ -1,0 +1,107 @@
+"""The children of a union side by side: archives by state and category, without a helper, paid this year, rates
+per 1,000 members where membership counts exist, and the active archives of each child over 24 months.
+
+One query per table for all children (rollup rows of the children plus the deltas pending below each child,
+grouped by the child's path prefix); the monthly trend walks back from today's stock with the monthly flows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Sum
+from django.db.models.functions import Substr
+
+from bangfu.orgs.counts import with_counts
+from bangfu.orgs.models import Org
+from bangfu.registry.models import OPEN_STATES, State
+from bangfu.stats.dashboard import month_starts
+from bangfu.stats.models import FundDelta, FundRollup, HouseholdDelta, HouseholdFlow, HouseholdRollup
+
+COLUMNS = ["active", "in_progress", "exited", "deep", "without_helper", "paid_fen"]
+DEEP_CATEGORIES = ("A_dibao", "B_deep")
+
+
+def children_of(org: Org):
+    return with_counts(Org.objects.filter(path__startswith=org.path, depth=org.depth + 1)).order_by("path")
+
+
+def compare(org: Org, today: dt.date) -> dict:
+    """{"rows": [{org, figures…, rates…}], "trend": {"months": […], "series": {code: […]}}} for `org`'s children."""
+    children = list(children_of(org))
+    by_id = {child.pk: child for child in children}
+    by_path = {child.path: child for child in children}
+    width = len(org.path) + Org.steplen
+    figures: dict[int, dict[str, int]] = {child.pk: dict.fromkeys(COLUMNS, 0) for child in children}
+
+    def add(child_id, state, category, helper, n):
+        cell = figures[child_id]
+        if state == State.ACTIVE:
+            cell["active"] += n
+            cell["deep"] += n if category in DEEP_CATEGORIES else 0
+            cell["without_helper"] += 0 if helper else n
+        elif state == State.EXITED:
+            cell["exited"] += n
+        elif state in OPEN_STATES:
+            cell["in_progress"] += n
+
+    keys = ("state", "category", "has_helper")
+    for row in HouseholdRollup.objects.filter(org__in=children).exclude(households=0).values_list("org_id", *keys,
+                                                                                              "households"):
+        add(*row)
+    pending = (HouseholdDelta.objects.filter(org__path__startswith=org.path, org__depth__gt=org.depth)
+               .annotate(branch=Substr("org__path", 1, width)).values_list("branch", *keys)
+               .annotate(n=Sum("delta")).order_by())
+    for branch, *rest in pending:
+        if branch in by_path:
+            add(by_path[branch].pk, *rest)
+
+    year = today.year
+    for org_id, amount in (FundRollup.objects.filter(org__in=children, year=year, bucket="paid")
+                           .values_list("org_id").annotate(n=Sum("amount_fen")).order_by()):
+        figures[org_id]["paid_fen"] += amount
+    for branch, amount in (FundDelta.objects.filter(org__path__startswith=org.path, org__depth__gt=org.depth,
+                                                     year=year, bucket="paid")
+                           .annotate(branch=Substr("org__path", 1, width)).values_list("branch")
+                           .annotate(n=Sum("amount_fen")).order_by()):
+        if branch in by_path:
+            figures[by_path[branch].pk]["paid_fen"] += amount
+
+    rows = []
+    for child in children:
+        cell = figures[child.pk]
+        members = child.membership or None
+        rows.append({
+            "org": child, **cell,
+            "members": members,
+            "active_per_1000": round(1000 * cell["active"] / members, 2) if members else None,
+            "paid_per_member": round(cell["paid_fen"] / 100 / members, 2) if members else None,
+        })
+    return {"rows": rows, "trend": _trend(org, children, by_id, by_path, width, figures, today)}
+
+
+def _trend(org, children, by_id, by_path, width, figures, today) -> dict:
+    """Active archives of each child at the end of each of the last 24 months: today's stock minus what
+    entered, plus what left, in the months after."""
+    months = month_starts(today)
+    net: dict[int, dict[dt.date, int]] = {child.pk: defaultdict(int) for child in children}
+    for org_id, month, entered, left in (HouseholdFlow.objects.filter(org__in=children, state=State.ACTIVE,
+                                                                      month__gte=months[0])
+                                         .values_list("org_id", "month", "entered", "left")):
+        net[org_id][month] += entered - left
+    pending = (HouseholdDelta.objects.filter(org__path__startswith=org.path, org__depth__gt=org.depth,
+                                             state=State.ACTIVE, flag__gte=1, month__gte=months[0])
+               .annotate(branch=Substr("org__path", 1, width)).values_list("branch", "month")
+               .annotate(n=Sum("delta")).order_by())
+    for branch, month, n in pending:
+        if branch in by_path:
+            net[by_path[branch].pk][month] += n
+    series = {}
+    for child in children:
+        stock, values = figures[child.pk]["active"], []
+        for month in reversed(months):
+            values.append(stock)
+            stock -= net[child.pk].get(month, 0)
+        series[child.code] = {"name": child.short_name or child.name, "values": list(reversed(values))}
+    return {"months": [f"{m:%Y-%m}" for m in months], "series": series}

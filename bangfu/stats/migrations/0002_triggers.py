@@ -1,0 +1,30 @@
+"""Install the triggers that keep the households' history and pending deltas (`bangfu.stats.sql`), and write
+the history of the households that exist already."""
+
+from django.db import migrations
+
+
+def install(apps, schema_editor):
+    from bangfu.stats import sql
+
+    vendor = schema_editor.connection.vendor
+    for statement in sql.install(vendor) + sql.backfill(vendor) + sql.install_ledger(vendor) + sql.backfill_ledger():
+        schema_editor.execute(statement, params=None)
+
+
+def uninstall(apps, schema_editor):
+    from bangfu.stats import sql
+
+    for statement in sql.uninstall(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("stats", "0001_initial"),
+        ("registry", "0003_household_bank_account_holder"),
+        ("funds", "0005_monthly_money_in"),
+        ("helpers", "0002_visit_household_latest_index"),
+    ]
+
+    operations = [migrations.RunPython(install, uninstall)]
