@@ -356,6 +356,10 @@ def _run(job: ImportJob, user, workers: int, heartbeat: Heartbeat) -> None:
         except Exception:  # noqa: BLE001 - the import is committed; the next change of each archive re-classifies
             logger.exception("import job %s: classification after the merge failed", job.pk)
         phase("classify (set-based, after the commit)")
+        from bangfu.stats.rollup import compact
+
+        compact()  # fold the import's statistics deltas now rather than at the next minute
+        phase("fold statistics")
     report.write_report(job)
     phase("report")
 

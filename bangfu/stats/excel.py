@@ -18,43 +18,23 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
-from bangfu.funds.excel import CONTENT_TYPE, YUAN_FORMAT
+from bangfu.funds.excel import CONTENT_TYPE, YUAN_FORMAT, _text
+from bangfu.funds.excel import Sheet as FundsSheet
 from bangfu.funds.money import to_yuan
 from bangfu.stats.reports import Column, Report, suppressed
 
 COUNT_FORMAT = "#,##0"
-HEADER_ROW = 3
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _text(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-class Sheet:
-    """A write-only sheet: title, subtitle, frozen bold header, typed cells."""
+class Sheet(FundsSheet):
+    """The funds reports' sheet (title, subtitle, frozen bold header) with count cells that are suppressed
+    when small, and a footnote block."""
 
     def __init__(self, workbook: Workbook, name: str, title: str, subtitle: str, columns: list[Column],
                  minimum: int):
-        self.sheet = workbook.create_sheet(re.sub(r"[\\/*?:\[\]]", " ", name)[:31])
-        self.columns, self.minimum = columns, minimum
-        for index, column in enumerate(columns, start=1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = column.width
-        self.sheet.freeze_panes = f"A{HEADER_ROW + 1}"
-        heading = WriteOnlyCell(self.sheet, value=_text(title))
-        heading.font = Font(bold=True, size=14)
-        self.sheet.append([heading])
-        self.sheet.append([WriteOnlyCell(self.sheet, value=_text(subtitle))])
-        header = []
-        for column in columns:
-            cell = WriteOnlyCell(self.sheet, value=str(column.label))
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            header.append(cell)
-        self.sheet.append(header)
+        super().__init__(workbook, re.sub(r"[\\/*?:\[\]]", " ", name), title, subtitle, columns)
+        self.minimum = minimum
 
     def _cell(self, value, column: Column, bold: bool) -> WriteOnlyCell:
         if column.kind == "count":
@@ -78,6 +58,7 @@ class Sheet:
     def row(self, values, bold: bool = False) -> None:
         self.sheet.append([self._cell(value, column, bold) for value, column in
                            zip(values, self.columns, strict=True)])
+        self.rows += 1
 
     def notes(self, lines: list[str]) -> None:
         self.sheet.append([])

@@ -7,7 +7,8 @@ both databases run the same text:
 
 * PostgreSQL: statement-level triggers with transition tables on households, causes and helper assignments call
   the function `stats_sync_households(bigint[])` once per statement, so a bulk UPDATE of 300,000 households is
-  four set-based statements, not 300,000 trigger calls;
+  four set-based statements, not 300,000 trigger calls. The function first locks the households' rows, so two
+  transactions changing different parts of one household's tuple take turns (`tests/test_races.py`);
 * SQLite: row-level triggers run the four statements for the one household of the row.
 """
 
@@ -113,6 +114,11 @@ def install(vendor: str) -> list[str]:
             f"""CREATE OR REPLACE FUNCTION stats_sync_households(ids bigint[]) RETURNS void
                    LANGUAGE plpgsql AS $fn$ BEGIN
                    IF cardinality(ids) = 0 THEN RETURN; END IF;
+                   -- One writer per household at a time: a transaction changing another part of the same
+                   -- household's tuple (its cause, its helper) waits here until this one commits, and then
+                   -- reads the tuple and the open span as they are (each statement below takes a new snapshot).
+                   PERFORM 1 FROM registry_household WHERE id IN (SELECT unnest(ids)) ORDER BY id
+                       FOR NO KEY UPDATE;
                    {body};
                    END $fn$"""
         ]

@@ -97,7 +97,8 @@ def test_comparison_sorts_children_and_gives_rates(world, signed_in_en):
     world.grassroots.member_count = 2000
     world.grassroots.save(update_fields=["member_count"])
     leader = world.user("lead", world.city, Role.LEADERSHIP)
-    html = signed_in_en(leader).get(reverse("stats:compare"), {"org": world.county.code, "sort": "active"}).content.decode()
+    query = {"org": world.county.code, "sort": "active"}
+    html = signed_in_en(leader).get(reverse("stats:compare"), query).content.decode()
     rows = re.findall(r'data-testid="compare-row-([A-Z0-9-]+)"', html)
     assert rows == [world.sibling.code, world.grassroots.code]  # 1 active, then 4
     assert ">2.0<" in html  # 4 active archives per 2,000 members = 2.0 per 1,000

@@ -23,7 +23,8 @@ def _number(text: str) -> int:
 
 def _charts_drawn(page) -> None:
     page.wait_for_function(
-        "[...document.querySelectorAll('[data-chart]')].every(el => el.dataset.ready === '1' && el.querySelector('svg'))")
+        "[...document.querySelectorAll('[data-chart]')]"
+        ".every(el => el.dataset.ready === '1' && el.querySelector('svg'))")
 
 
 @pytest.mark.browser

@@ -1,0 +1,44 @@
+"""Two transactions change different parts of the same household's tuple at once (its main cause, its helper):
+the deltas must still add up to the household's final tuple. Real threads, so PostgreSQL only (SQLite lets one
+writer at a time: there is no race to lose there)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bangfu.helpers.models import HelperAssignment
+from bangfu.registry.models import HouseholdCause
+from bangfu.registry.tests.factories import make_household
+from bangfu.stats import rollup
+from bangfu.stats.tests.test_rollup import assert_exact
+from tests.concurrency import race
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a race needs concurrent writers (PostgreSQL)"),
+]
+
+
+def test_concurrent_changes_to_one_household_keep_the_counts_exact(tree):
+    household = make_household(tree.grassroots, main_cause="3")
+
+    def change_cause():
+        with transaction.atomic():
+            HouseholdCause.objects.filter(household_id=household.pk, is_main=True).update(code="8")
+            time.sleep(1.0)  # still uncommitted while the other writer's trigger runs
+
+    def assign_helper():
+        time.sleep(0.3)
+        with transaction.atomic():
+            HelperAssignment.objects.create(household_id=household.pk, mode="union", helper_org=tree.grassroots,
+                                            helper_kind="union", starts_on=timezone.localdate())
+
+    results = race(change_cause, assign_helper)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert_exact(tree)
+    rollup.compact()
+    assert_exact(tree)
