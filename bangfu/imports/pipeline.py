@@ -358,7 +358,10 @@ def _run(job: ImportJob, user, workers: int, heartbeat: Heartbeat) -> None:
         phase("classify (set-based, after the commit)")
         from bangfu.stats.rollup import compact
 
-        compact()  # fold the import's statistics deltas now rather than at the next minute
+        try:
+            compact()  # fold the import's statistics deltas now rather than at the next minute
+        except Exception:  # noqa: BLE001 - the import is committed; the scheduled compaction folds them
+            logger.exception("import job %s: folding the statistics deltas failed", job.pk)
         phase("fold statistics")
     report.write_report(job)
     phase("report")

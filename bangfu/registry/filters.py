@@ -32,6 +32,7 @@ from bangfu.core.masking import mask_id_number, mask_name
 from bangfu.orgs.models import Org
 from bangfu.registry.models import Category, CommonLevel, Household, HouseholdCause, Member, State
 from bangfu.registry.models.codes import CodeList, code_choices
+from bangfu.registry.models.lifecycle import ExitReason
 
 # Number-shaped search input that can only be an identity document.
 _ID_18 = re.compile(r"^\d{17}[\dX]$")
@@ -134,6 +135,7 @@ class HouseholdFilter(django_filters.FilterSet):
         label=_("Main cause only"), method="filter_noop", widget=forms.CheckboxInput
     )
     state = django_filters.ChoiceFilter(label=_("State"), choices=State.choices)
+    exit_reason = django_filters.ChoiceFilter(label=_("Exit reason"), choices=ExitReason.choices)
     org = django_filters.CharFilter(label=_("Union (org code, with its subtree)"), method="filter_org")
     division = django_filters.CharFilter(label=_("Residence division (code or prefix)"), method="filter_division")
     review_overdue = django_filters.BooleanFilter(

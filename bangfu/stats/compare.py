@@ -18,6 +18,7 @@ from bangfu.orgs.models import Org
 from bangfu.registry.models import OPEN_STATES, State
 from bangfu.stats.dashboard import month_starts
 from bangfu.stats.models import FundDelta, FundRollup, HouseholdDelta, HouseholdFlow, HouseholdRollup
+from bangfu.stats.rollup import folded, pending_flows
 
 COLUMNS = ["active", "in_progress", "exited", "deep", "without_helper", "paid_fen"]
 DEEP_CATEGORIES = ("A_dibao", "B_deep")
@@ -30,7 +31,6 @@ def children_of(org: Org):
 def compare(org: Org, today: dt.date) -> dict:
     """{"rows": [{org, figures…, rates…}], "trend": {"months": […], "series": {code: […]}}} for `org`'s children."""
     children = list(children_of(org))
-    by_id = {child.pk: child for child in children}
     by_path = {child.path: child for child in children}
     width = len(org.path) + Org.steplen
     figures: dict[int, dict[str, int]] = {child.pk: dict.fromkeys(COLUMNS, 0) for child in children}
@@ -47,26 +47,28 @@ def compare(org: Org, today: dt.date) -> dict:
             cell["in_progress"] += n
 
     keys = ("state", "category", "has_helper")
-    for row in HouseholdRollup.objects.filter(org__in=children).exclude(households=0).values_list("org_id", *keys,
-                                                                                              "households"):
-        add(*row)
-    pending = (HouseholdDelta.objects.filter(org__path__startswith=org.path, org__depth__gt=org.depth)
-               .annotate(branch=Substr("org__path", 1, width)).values_list("branch", *keys)
-               .annotate(n=Sum("delta")).order_by())
-    for branch, *rest in pending:
-        if branch in by_path:
-            add(by_path[branch].pk, *rest)
+    branch = Substr("org__path", 1, width)
+    below = {"org__path__startswith": org.path, "org__depth__gt": org.depth}
+    counts = folded(
+        HouseholdRollup.objects.filter(org__in=children).exclude(households=0).annotate(branch=branch)
+        .values_list("branch", *keys, "households"),
+        HouseholdDelta.objects.filter(**below).annotate(branch=branch).values_list("branch", *keys)
+        .annotate(n=Sum("delta")),
+    )
+    for (path, *rest), (n,) in counts.items():
+        if path in by_path:
+            add(by_path[path].pk, *rest, n)
 
     year = today.year
-    for org_id, amount in (FundRollup.objects.filter(org__in=children, year=year, bucket="paid")
-                           .values_list("org_id").annotate(n=Sum("amount_fen")).order_by()):
-        figures[org_id]["paid_fen"] += amount
-    for branch, amount in (FundDelta.objects.filter(org__path__startswith=org.path, org__depth__gt=org.depth,
-                                                     year=year, bucket="paid")
-                           .annotate(branch=Substr("org__path", 1, width)).values_list("branch")
-                           .annotate(n=Sum("amount_fen")).order_by()):
-        if branch in by_path:
-            figures[by_path[branch].pk]["paid_fen"] += amount
+    paid = folded(
+        FundRollup.objects.filter(org__in=children, year=year, bucket="paid").annotate(branch=branch)
+        .values_list("branch", "amount_fen"),
+        FundDelta.objects.filter(**below, year=year, bucket="paid").annotate(branch=branch).values_list("branch")
+        .annotate(n=Sum("amount_fen")),
+    )
+    for (path,), (amount,) in paid.items():
+        if path in by_path:
+            figures[by_path[path].pk]["paid_fen"] += amount
 
     rows = []
     for child in children:
@@ -78,25 +80,27 @@ def compare(org: Org, today: dt.date) -> dict:
             "active_per_1000": round(1000 * cell["active"] / members, 2) if members else None,
             "paid_per_member": round(cell["paid_fen"] / 100 / members, 2) if members else None,
         })
-    return {"rows": rows, "trend": _trend(org, children, by_id, by_path, width, figures, today)}
+    return {"rows": rows, "trend": _trend(org, children, by_path, width, figures, today)}
 
 
-def _trend(org, children, by_id, by_path, width, figures, today) -> dict:
+def _trend(org, children, by_path, width, figures, today) -> dict:
     """Active archives of each child at the end of each of the last 24 months: today's stock minus what
     entered, plus what left, in the months after."""
     months = month_starts(today)
     net: dict[int, dict[dt.date, int]] = {child.pk: defaultdict(int) for child in children}
-    for org_id, month, entered, left in (HouseholdFlow.objects.filter(org__in=children, state=State.ACTIVE,
-                                                                      month__gte=months[0])
-                                         .values_list("org_id", "month", "entered", "left")):
-        net[org_id][month] += entered - left
-    pending = (HouseholdDelta.objects.filter(org__path__startswith=org.path, org__depth__gt=org.depth,
-                                             state=State.ACTIVE, flag__gte=1, month__gte=months[0])
-               .annotate(branch=Substr("org__path", 1, width)).values_list("branch", "month")
-               .annotate(n=Sum("delta")).order_by())
-    for branch, month, n in pending:
-        if branch in by_path:
-            net[by_path[branch].pk][month] += n
+    branch = Substr("org__path", 1, width)
+    flows = folded(
+        HouseholdFlow.objects.filter(org__in=children, state=State.ACTIVE, month__gte=months[0])
+        .annotate(branch=branch).values_list("branch", "month", "entered", "left"),
+        pending_flows(HouseholdDelta.objects.filter(org__path__startswith=org.path, org__depth__gt=org.depth,
+                                                    state=State.ACTIVE, month__gte=months[0])
+                      .annotate(branch=branch).values_list("branch", "month"))
+        .values_list("branch", "month", "entered_n", "left_n"),
+        figures=2,
+    )
+    for (path, month), (entered, left) in flows.items():
+        if path in by_path:
+            net[by_path[path].pk][month] += entered - left
     series = {}
     for child in children:
         stock, values = figures[child.pk]["active"], []

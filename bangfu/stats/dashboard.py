@@ -75,7 +75,7 @@ def household_breakdowns(user, org, counts: dict[tuple, int]) -> list[Breakdown]
         for value, label in State.choices if by_state.get(value)])
     categories = Breakdown("category", _("Active archives by category"), [
         Figure(value or "-", label if value else _("Not classified"), by_category[value],
-               _households_url(user, org, state=State.ACTIVE, **({"category": value} if value else {})))
+               _households_url(user, org, state=State.ACTIVE, category=value) if value else None)
         for value, label in [*Category.choices, ("", "")] if by_category.get(value)])
     causes = Breakdown("cause", _("Active archives by main cause"), [
         Figure(code or "-", code_label("cause", code) if code else _("No main cause recorded"), n,
@@ -83,7 +83,7 @@ def household_breakdowns(user, org, counts: dict[tuple, int]) -> list[Breakdown]
         for code, n in sorted(by_cause.items(), key=lambda item: (-item[1], item[0]))])
     exits = Breakdown("exit", _("Exited archives by reason"), [
         Figure(value or "-", label if value else _("Reason not recorded"), by_exit[value],
-               _households_url(user, org, state=State.EXITED))
+               _households_url(user, org, state=State.EXITED, exit_reason=value) if value else None)
         for value, label in [*ExitReason.choices, ("", "")] if by_exit.get(value)])
     return [states, categories, causes, exits]
 
@@ -95,7 +95,8 @@ def monthly_series(user, org, today: dt.date) -> dict:
     months = month_starts(today)
     flows = rollup.monthly_flows(org, months[0])
     relapsed = defaultdict(int)
-    watches = (RelapseWatch.objects.restrict(user, "view")
+    may_see_relapse = user.has_role_permission("monitoring.view_relapsewatch")
+    watches = [] if not may_see_relapse else (RelapseWatch.objects.restrict(user, "view")
                .filter(household__org__path__startswith=org.path, state=WatchState.REENTERED,
                        resolved_on__gte=months[0]).values_list("resolved_on", flat=True))
     for day in watches:
@@ -105,7 +106,7 @@ def monthly_series(user, org, today: dt.date) -> dict:
         "months": [f"{m:%Y-%m}" for m in months],
         "new": [flows.get((m, State.ACTIVE), empty)["state_entered"] for m in months],
         "exited": [flows.get((m, State.EXITED), empty)["state_entered"] for m in months],
-        "relapsed": [relapsed[m] for m in months],
+        "relapsed": [relapsed[m] for m in months] if may_see_relapse else None,
     }
 
 
@@ -136,7 +137,8 @@ def care_figure(user, org) -> Figure:
     from bangfu.care.models import CrisisCase
 
     count = CrisisCase.objects.filter(household__org__path__startswith=org.path).active().count()
-    url = reverse("care:crises") if user.has_role_permission("care.view_crisiscase") else None
+    # The crisis list covers the user's whole subtree: it is the list behind the figure of the user's own union.
+    url = reverse("care:crises") if user.has_role_permission("care.view_crisiscase") and org == user.org else None
     return Figure("open_crises", _("Crisis cases not closed"), count, url)
 
 
@@ -183,7 +185,8 @@ def service_figures(user, org) -> list[Figure]:
         return []
     row = _finish(dict(ServiceRequest.objects.restrict(user, "view")
                        .filter(household__org__path__startswith=org.path).aggregate(**_figures())))
-    url = reverse("services:requests")
+    # Per union, the page of response and satisfaction (its rows are the unions below the user's).
+    url = reverse("services:stats") if org == user.org else None
     return [
         Figure("requests", _("Service requests"), row["requests"], url),
         Figure("answered_in_time", _("Answered in time"), row["in_time"], url,

@@ -221,7 +221,9 @@ FUND_FIGURES = ("budget", "paid", "reserved")
 
 def _ledger(user, org: Org, as_of: dt.date):
     return (LedgerEntry.objects.restrict(user, "view")
-            .filter(org__path__startswith=org.path, year=as_of.year, posted_on__lte=as_of))
+            .filter(org__path__startswith=org.path, year=as_of.year, posted_on__lte=as_of,
+                    # recorded by then too: a bank result imported later carries the bank's earlier date
+                    transaction__created_at__lt=end_of(as_of)))
 
 
 def _fund_columns(*first: Column) -> list[Column]:

@@ -10,10 +10,9 @@ pending in its subtree, so a figure is exact whether or not the compaction has r
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, IntegerField, Sum, Value, When
 
 from bangfu.core.locks import xact_lock
 from bangfu.stats.models import FundDelta, FundRollup, HouseholdDelta, HouseholdFlow, HouseholdRollup
@@ -116,48 +115,51 @@ def compact() -> int:
         return households + funds
 
 
+def folded(rollup_rows, pending_rows, figures: int = 1) -> dict[tuple, list[int]]:
+    """{key: [sums…]}: rows of a rollup table plus the deltas still pending, added up per key. The two querysets
+    give the same columns (the key, then `figures` numbers) and are read as one `UNION ALL` statement, so a
+    compaction committing in between cannot make a delta count twice or not at all."""
+    totals: dict[tuple, list[int]] = {}
+    for row in rollup_rows.order_by().union(pending_rows.order_by(), all=True):
+        cell = totals.setdefault(tuple(row[:-figures]), [0] * figures)
+        for i, value in enumerate(row[-figures:]):
+            cell[i] += value or 0
+    return totals
+
+
 def household_counts(org) -> dict[tuple, int]:
     """{(state, category, main_cause, exit_reason, has_helper): households} of `org`'s whole subtree, exact."""
     keys = _KEY[1:]
-    totals: dict[tuple, int] = defaultdict(int)
-    for row in HouseholdRollup.objects.filter(org=org).exclude(households=0).values_list(*keys, "households"):
-        totals[row[:-1]] += row[-1]
-    pending = (
-        HouseholdDelta.objects.filter(org__path__startswith=org.path)
-        .values_list(*keys)
-        .annotate(n=Sum("delta"))
-        .order_by()
+    totals = folded(
+        HouseholdRollup.objects.filter(org=org).exclude(households=0).values_list(*keys, "households"),
+        HouseholdDelta.objects.filter(org__path__startswith=org.path).values_list(*keys).annotate(n=Sum("delta")),
     )
-    for row in pending:
-        totals[row[:-1]] += row[-1]
-    return {key: n for key, n in totals.items() if n}
+    return {key: n for key, (n,) in totals.items() if n}
+
+
+FLOW_FIGURES = ["entered", "left", "state_entered", "state_left"]
+
+
+def pending_flows(queryset):
+    """Pending deltas aggregated like `HouseholdFlow` rows (whatever keys `queryset` was grouped by)."""
+
+    def count(**when):
+        return Sum(Case(When(**when, then=Value(1)), default=Value(0), output_field=IntegerField()))
+
+    return queryset.filter(flag__gte=1).annotate(
+        entered_n=count(delta__gt=0), left_n=count(delta__lt=0),
+        state_entered_n=count(delta__gt=0, flag=2), state_left_n=count(delta__lt=0, flag=2))
 
 
 def monthly_flows(org, since: dt.date) -> dict[tuple[dt.date, str], dict[str, int]]:
     """{(month, state): {entered, left, state_entered, state_left}} of `org`'s subtree from month `since`, exact."""
-    fields = ["entered", "left", "state_entered", "state_left"]
-    flows: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(fields, 0))
-    for row in HouseholdFlow.objects.filter(org=org, month__gte=since).values("month", "state", *fields):
-        cell = flows[(row["month"], row["state"])]
-        for name in fields:
-            cell[name] += row[name]
-    one = Value(1)
-    pending = (
-        HouseholdDelta.objects.filter(org__path__startswith=org.path, month__gte=since, flag__gte=1)
-        .values("month", "state")
-        .order_by()
-        .annotate(
-            entered=Count("pk", filter=Q(delta__gt=0)),
-            left=Count("pk", filter=Q(delta__lt=0)),
-            state_entered=Sum(Case(When(delta__gt=0, flag=2, then=one), default=Value(0), output_field=IntegerField())),
-            state_left=Sum(Case(When(delta__lt=0, flag=2, then=one), default=Value(0), output_field=IntegerField())),
-        )
+    totals = folded(
+        HouseholdFlow.objects.filter(org=org, month__gte=since).values_list("month", "state", *FLOW_FIGURES),
+        pending_flows(HouseholdDelta.objects.filter(org__path__startswith=org.path, month__gte=since)
+                      .values_list("month", "state")),
+        figures=len(FLOW_FIGURES),
     )
-    for row in pending:
-        cell = flows[(row["month"], row["state"])]
-        for name in fields:
-            cell[name] += row[name] or 0
-    return dict(flows)
+    return {key: dict(zip(FLOW_FIGURES, figures, strict=True)) for key, figures in totals.items()}
 
 
 def rebuild() -> None:
@@ -220,15 +222,9 @@ def _rebuild_flows_sql() -> str:
 def fund_sums(org, year: int) -> dict[tuple, int]:
     """{(source_id, category, bucket): fen} of the ledger entries of `org`'s whole subtree for budget `year`."""
     keys = ["source_id", "category", "bucket"]
-    totals: dict[tuple, int] = defaultdict(int)
-    for row in FundRollup.objects.filter(org=org, year=year).values_list(*keys, "amount_fen"):
-        totals[row[:-1]] += row[-1]
-    pending = (
-        FundDelta.objects.filter(org__path__startswith=org.path, year=year)
-        .values_list(*keys)
-        .annotate(n=Sum("amount_fen"))
-        .order_by()
+    totals = folded(
+        FundRollup.objects.filter(org=org, year=year).values_list(*keys, "amount_fen"),
+        FundDelta.objects.filter(org__path__startswith=org.path, year=year).values_list(*keys)
+        .annotate(n=Sum("amount_fen")),
     )
-    for row in pending:
-        totals[row[:-1]] += row[-1]
-    return dict(totals)
+    return {key: n for key, (n,) in totals.items()}

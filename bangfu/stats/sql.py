@@ -37,6 +37,13 @@ DIALECT = {
 }
 
 
+def _among(column: str, ids: str) -> str:
+    """`column` is one of `ids`: a PostgreSQL array variable (`= ANY`, which the planner sizes right; an `IN
+    (SELECT unnest(…))` is guessed at 200 rows and turned a 10,000-household update into a join of every span
+    with every household), or an SQL list / subquery."""
+    return f"{column} = ANY({ids})" if ids == "ids" else f"{column} IN ({ids})"
+
+
 def _current(ids: str) -> str:
     """Each household's current tuple, for the households whose ids the SQL `ids` lists."""
     return f"""(SELECT h.id AS household_id, h.org_id AS org_id, h.state AS state, h.category AS category,
@@ -45,7 +52,7 @@ def _current(ids: str) -> str:
         h.exit_reason AS exit_reason,
         EXISTS (SELECT 1 FROM helpers_helperassignment a WHERE a.household_id = h.id AND a.ends_on IS NULL)
             AS has_helper
-      FROM registry_household h WHERE h.id IN ({ids}))"""
+      FROM registry_household h WHERE {_among("h.id", ids)})"""
 
 
 def _differs(a: str, b: str) -> str:
@@ -59,9 +66,10 @@ def _flag(old: str, new: str, old_missing: str, new_missing: str) -> str:
     )
 
 
-def sync_statements(vendor: str, ids: str) -> list[str]:
-    """The four statements that bring the spans and deltas of the households `ids` (SQL) up to date."""
-    now, month = DIALECT[vendor]["now"], DIALECT[vendor]["month"]
+def sync_statements(vendor: str, ids: str, now: str | None = None, month: str | None = None) -> list[str]:
+    """The four statements that bring the spans and deltas of the households `ids` (SQL) up to date; `now` and
+    `month` are SQL for the moment and the month to record (the dialect's current time by default)."""
+    now, month = now or DIALECT[vendor]["now"], month or DIALECT[vendor]["month"]
     cols = ", ".join(TUPLE)
     delta_cols = f"{cols}, delta, flag, month"
     old_cols = ", ".join(f"s.{c}" for c in TUPLE)
@@ -72,7 +80,7 @@ def sync_statements(vendor: str, ids: str) -> list[str]:
         f"""INSERT INTO stats_householddelta ({delta_cols})
             SELECT {old_cols}, -1, {_flag("s", "cur", "0 = 1", "cur.household_id IS NULL")}, {month}
             FROM stats_householdspan s LEFT JOIN {current} cur ON cur.household_id = s.household_id
-            WHERE s.valid_to IS NULL AND s.household_id IN ({ids})
+            WHERE s.valid_to IS NULL AND {_among("s.household_id", ids)}
               AND (cur.household_id IS NULL OR {_differs("s", "cur")})""",
         # +1 for every household whose tuple has no open span yet.
         f"""INSERT INTO stats_householddelta ({delta_cols})
@@ -82,7 +90,7 @@ def sync_statements(vendor: str, ids: str) -> list[str]:
             WHERE s.id IS NULL OR {_differs("s", "cur")}""",
         # Close the spans that no longer hold.
         f"""UPDATE stats_householdspan SET valid_to = {now}
-            WHERE valid_to IS NULL AND household_id IN ({ids})
+            WHERE valid_to IS NULL AND {_among("household_id", ids)}
               AND NOT EXISTS (SELECT 1 FROM {current} cur
                               WHERE cur.household_id = stats_householdspan.household_id
                                 AND NOT {_differs("stats_householdspan", "cur")})""",
@@ -109,16 +117,20 @@ def _pg_changed_households(table: str, key: str, event: str) -> str:
 def install(vendor: str) -> list[str]:
     """CREATE statements of the function and triggers (idempotent on PostgreSQL: CREATE OR REPLACE)."""
     if vendor == "postgresql":
-        body = ";\n".join(sync_statements(vendor, "SELECT unnest(ids)"))
+        # The moment is taken once, after the lock, from the clock (not now(), the start of the transaction): a
+        # long import that started before a case worker's change must not date its own spans before it.
+        month = "(date_trunc('month', moment AT TIME ZONE 'Asia/Shanghai'))::date"
+        body = ";\n".join(sync_statements(vendor, "ids", now="moment", month=month))
         sql = [
             f"""CREATE OR REPLACE FUNCTION stats_sync_households(ids bigint[]) RETURNS void
-                   LANGUAGE plpgsql AS $fn$ BEGIN
+                   LANGUAGE plpgsql AS $fn$ DECLARE moment timestamptz; BEGIN
                    IF cardinality(ids) = 0 THEN RETURN; END IF;
                    -- One writer per household at a time: a transaction changing another part of the same
                    -- household's tuple (its cause, its helper) waits here until this one commits, and then
                    -- reads the tuple and the open span as they are (each statement below takes a new snapshot).
-                   PERFORM 1 FROM registry_household WHERE id IN (SELECT unnest(ids)) ORDER BY id
+                   PERFORM 1 FROM registry_household WHERE id = ANY(ids) ORDER BY id
                        FOR NO KEY UPDATE;
+                   moment := clock_timestamp();
                    {body};
                    END $fn$"""
         ]

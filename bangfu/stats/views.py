@@ -75,7 +75,7 @@ def dashboard_charts(context: dict) -> dict[str, dict]:
         "series": [
             _series(_("New archives"), monthly["new"]),
             _series(_("Exited"), monthly["exited"]),
-            _series(_("Relapsed (re-entered)"), monthly["relapsed"]),
+            *([_series(_("Relapsed (re-entered)"), monthly["relapsed"])] if monthly["relapsed"] is not None else []),
         ],
     }
     funds = context["funds"]
@@ -102,9 +102,9 @@ def dashboard(request):
     context = dashboard_context(request.user, org, today)
     context["charts"] = {f"chart-{name}": spec for name, spec in dashboard_charts(context).items()}
     monthly = context["monthly"]
-    context["monthly_rows"] = list(
-        zip(monthly["months"], monthly["new"], monthly["exited"], monthly["relapsed"], strict=True)
-    )[::-1]
+    relapsed = monthly["relapsed"] or [None] * len(monthly["months"])
+    rows = zip(monthly["months"], monthly["new"], monthly["exited"], relapsed, strict=True)
+    context["monthly_rows"] = list(rows)[::-1]
     context["trail"] = _ancestors_in_scope(request.user, org)
     context["children"] = Org.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path")
     return render(request, "stats/dashboard.html", context)

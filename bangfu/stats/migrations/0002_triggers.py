@@ -1,15 +1,18 @@
 """Install the triggers that keep the households' history and pending deltas (`bangfu.stats.sql`), and write
-the history of the households that exist already."""
+the history of the households that exist already, dated from their lifecycle dates (`stats.history`)."""
 
 from django.db import migrations
 
 
 def install(apps, schema_editor):
     from bangfu.stats import sql
+    from bangfu.stats.history import reconstruct_history
 
     vendor = schema_editor.connection.vendor
     for statement in sql.install(vendor) + sql.backfill(vendor) + sql.install_ledger(vendor) + sql.backfill_ledger():
         schema_editor.execute(statement, params=None)
+    # The archives that exist already get a history from their own lifecycle dates, not from today.
+    reconstruct_history()
 
 
 def uninstall(apps, schema_editor):

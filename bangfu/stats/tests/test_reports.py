@@ -23,6 +23,7 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db.models import Count, F, Sum
 from django.test import override_settings
 from django.utils import timezone
@@ -73,15 +74,17 @@ class World:
         for _ in range(2):
             make_household(t.other_grassroots, category=DIBAO)
         on, src, y = self.day, self.source, self.year
-        _money(TransactionKind.BUDGET, t.county, src, y, Bucket.SOURCE, Bucket.AVAILABLE, 10_000, on)
-        _money(TransactionKind.BUDGET, t.county, src, y, Bucket.SOURCE, Bucket.AVAILABLE, 2_000, on,
-               category="festive")
-        _money(TransactionKind.BUDGET, t.grassroots, src, y, Bucket.SOURCE, Bucket.AVAILABLE, 1_000, on)
-        _pay(t.county, src, y, self.g[0], 300, on)
-        _pay(t.county, src, y, self.g[1], 200, on)
-        _pay(t.county, src, y, self.g[1], 100, on, category="festive")
-        _pay(t.county, src, y, self.s[0], 150, on, paid=False)
-        _pay(t.grassroots, src, y, self.g[2], 50, on)
+        # The money of D is recorded on D (a report as of D counts what was on the books by then).
+        with time_machine.travel(dt.datetime.combine(on, dt.time(10), tzinfo=ZoneInfo("Asia/Shanghai"))):
+            _money(TransactionKind.BUDGET, t.county, src, y, Bucket.SOURCE, Bucket.AVAILABLE, 10_000, on)
+            _money(TransactionKind.BUDGET, t.county, src, y, Bucket.SOURCE, Bucket.AVAILABLE, 2_000, on,
+                   category="festive")
+            _money(TransactionKind.BUDGET, t.grassroots, src, y, Bucket.SOURCE, Bucket.AVAILABLE, 1_000, on)
+            _pay(t.county, src, y, self.g[0], 300, on)
+            _pay(t.county, src, y, self.g[1], 200, on)
+            _pay(t.county, src, y, self.g[1], 100, on, category="festive")
+            _pay(t.county, src, y, self.s[0], 150, on, paid=False)
+            _pay(t.grassroots, src, y, self.g[2], 50, on)
         # Move the history written so far back to D, 01:00 Beijing time (order and contiguity kept).
         shift = timezone.now() - dt.datetime.combine(self.day, dt.time(1), tzinfo=ZoneInfo("Asia/Shanghai"))
         HouseholdSpan.objects.update(valid_from=F("valid_from") - shift)
@@ -287,3 +290,15 @@ def test_scope_and_permissions(world, signed_in, reviewer, grassroots_cadre, mon
     assert client.get("/stats/reports/exits.xlsx").status_code == 200
     assert b'value="help"' not in client.get("/stats/reports/").content
 
+
+
+def test_money_recorded_after_the_day_is_not_in_the_day(world, signed_in_en, reviewer):
+    """A bank result imported today with the bank's date of yesterday: yesterday's report, run today, still shows
+    what the books said yesterday (the payment approved, not yet paid)."""
+    client = signed_in_en(reviewer)
+    before = cells(download(client, "funds", as_of=world.day))
+    t = world.tree
+    _money(TransactionKind.PAY, t.county, world.source, world.year, Bucket.RESERVED, Bucket.PAID, 150, world.day,
+           world.s[0])  # dated D, recorded today
+    assert cells(download(client, "funds", as_of=world.day)) == before
+    assert cells(download(client, "funds", as_of=world.today)) != before

@@ -166,3 +166,37 @@ def test_history_lists_the_tuple_as_of_a_past_moment(tree):
 
     assert as_of(timezone.now() - dt.timedelta(days=1)) == ["A_marginal"]
     assert as_of(timezone.now()) == ["A_dibao"]
+
+
+def test_archives_older_than_the_statistics_get_a_history_from_their_own_dates(tree):
+    """As at installation: the triggers first see archives that were activated and exited long ago."""
+    from django.db import connection
+
+    from bangfu.stats import sql
+    from bangfu.stats.history import reconstruct_history
+
+    old = make_household(tree.grassroots, main_cause="", activated_on=dt.date(2025, 3, 2))
+    gone = make_household(tree.grassroots, state=State.EXITED, exit_reason="death", main_cause="",
+                          activated_on=dt.date(2025, 1, 10), exited_on=dt.date(2026, 2, 20))
+    changed = make_household(tree.sibling, state=State.APPLIED, main_cause="", applied_on=dt.date(2025, 6, 1))
+    HouseholdSpan.objects.all().delete()  # as before the installation
+    with connection.cursor() as cursor:
+        for statement in sql.backfill(connection.vendor):
+            cursor.execute(statement)
+    Household.objects.filter(pk=changed.pk).update(state=State.FIRST_CHECK)  # changed since: left alone
+    reconstruct_history()
+
+    def spans(household):
+        return [(s.state, timezone.localtime(s.valid_from).date(), s.valid_to and timezone.localtime(s.valid_to).date())
+                for s in HouseholdSpan.objects.filter(household_id=household.pk).order_by("valid_from")]
+
+    assert spans(old) == [(State.ACTIVE, dt.date(2025, 3, 2), None)]
+    assert spans(gone) == [(State.ACTIVE, dt.date(2025, 1, 10), dt.date(2026, 2, 20)),
+                           (State.EXITED, dt.date(2026, 2, 20), None)]
+    assert [s[0] for s in spans(changed)] == [State.APPLIED, State.FIRST_CHECK]
+    flows = rollup.monthly_flows(tree.county, dt.date(2024, 12, 1))
+    assert flows[(dt.date(2025, 3, 1), State.ACTIVE)]["state_entered"] == 1
+    assert flows[(dt.date(2025, 1, 1), State.ACTIVE)]["state_entered"] == 1
+    assert flows[(dt.date(2026, 2, 1), State.EXITED)]["state_entered"] == 1
+    assert flows[(dt.date(2026, 2, 1), State.ACTIVE)]["state_left"] == 1
+    assert_exact(tree)
