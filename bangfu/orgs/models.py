@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -54,6 +55,11 @@ class Division(models.Model):
         if self.level >= self.Level.COUNTY or self.level == self.Level.CITY:
             codes.append(self.code[:2] + "0000")
         return list(dict.fromkeys(codes))
+
+
+# Sent after an org was moved in the tree (the paths of its whole subtree changed), with `org`: whatever is kept
+# per ancestor (the statistics' rollups) must be recomputed.
+org_moved = Signal()
 
 
 class OrgQuerySet(MP_NodeQuerySet, ScopedQuerySet):
@@ -131,6 +137,12 @@ class Org(MP_Node):
 
     def subtree(self):
         return Org.objects.filter(path__startswith=self.path)
+
+    def move(self, target, pos=None):
+        """Treebeard's move (the admin's form and its drag and drop both call it), then `org_moved`."""
+        result = super().move(target, pos)
+        org_moved.send(sender=Org, org=self)
+        return result
 
     def is_within(self, other: Org) -> bool:
         return self.path.startswith(other.path)

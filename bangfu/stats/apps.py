@@ -8,6 +8,8 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self):
-        from bangfu.stats.tasks import register_schedule
+        from bangfu.orgs.models import org_moved
+        from bangfu.stats.tasks import on_org_moved, register_schedule
 
         register_schedule()
+        org_moved.connect(on_org_moved, dispatch_uid="stats.on_org_moved")

@@ -20,3 +20,20 @@ def compact_rollups(context: TaskContext) -> int:
 
     with _as_task(context):
         return compact()
+
+
+@task(takes_context=True)
+def rebuild_rollups(context: TaskContext) -> None:
+    """Recompute the rollups from the history, after a union was moved in the tree."""
+    from bangfu.stats.rollup import rebuild
+
+    with _as_task(context):
+        rebuild()
+
+
+def on_org_moved(sender, org, **kwargs) -> None:
+    """A union moved: its subtree now has other ancestors, so every per-ancestor rollup is recomputed (in the
+    background, after the move commits; until then the figures of the old and new ancestors are off)."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: rebuild_rollups.enqueue())

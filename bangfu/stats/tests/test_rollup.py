@@ -200,3 +200,20 @@ def test_archives_older_than_the_statistics_get_a_history_from_their_own_dates(t
     assert flows[(dt.date(2026, 2, 1), State.EXITED)]["state_entered"] == 1
     assert flows[(dt.date(2026, 2, 1), State.ACTIVE)]["state_left"] == 1
     assert_exact(tree)
+
+
+def test_moving_a_union_in_the_tree_recomputes_the_rollups(tree, settings, django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    from bangfu.orgs.models import Org
+
+    for _ in range(3):
+        make_household(tree.grassroots)
+    rollup.compact()
+    other_county = tree.other_grassroots.get_parent()
+    with django_capture_on_commit_callbacks(execute=True):
+        Org.objects.get(pk=tree.grassroots.pk).move(other_county, "sorted-child")
+    for org in (tree.county, other_county, tree.province, tree.other_province):
+        org.refresh_from_db()
+        counted = {(s, c, m, e, bool(h)): n for (s, c, m, e, h), n in rollup.household_counts(org).items()}
+        assert counted == orm_counts(org), org.code
+    assert sum(rollup.household_counts(other_county).values()) == 3  # the three that came with the union
