@@ -13,13 +13,15 @@ Personas (healthchecks' Alice/Bob/Charlie, for unions):
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
-from django.core.management import call_command
 
 from bangfu.accounts.roles import Role
 from tests.factories import TreeFactory
+from tests.reference import flush_by_delete, load_reference_data
+from tests.shared_data import TEST_SETTINGS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -33,42 +35,41 @@ PASSWORD = "Test-pass-2026!"
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load divisions once per test database (public reference data every org needs)."""
     with django_db_blocker.unblock():
-        call_command("load_divisions", verbosity=0)
-        call_command("load_code_lists", verbosity=0)
-        call_command("load_fund_sources", verbosity=0)
-        call_command("load_recommendation_rules", verbosity=0)
-        call_command("load_data_sources", verbosity=0)
+        load_reference_data()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """A transactional test ends with a flush that empties every table, divisions included. pytest-django
     runs those tests last, but `-n 2 --dist loadfile` hands whole files to a worker, so a later file on
-    the same worker would find no divisions: reload them, committed, right after the flush."""
-    result = yield
+    the same worker would find no divisions: reload them, committed, right after the flush.
+
+    Both the flush and the reload are done the cheaper way of tests/reference.py (DELETE instead of TRUNCATE on
+    PostgreSQL, divisions copied from the first load), with the same result. A test module that tests the
+    flush itself sets `REAL_TEARDOWN_FLUSH = True` to keep Django's own flush after its tests too."""
     marker = item.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in getattr(
         item, "fixturenames", ()
     )
-    if transactional and nextitem is not None:
+    if not transactional:
+        return (yield)
+    real_flush = getattr(getattr(item, "module", None), "REAL_TEARDOWN_FLUSH", False)
+    with contextlib.nullcontext() if real_flush else flush_by_delete():
+        result = yield
+    if nextitem is not None:
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():
-            call_command("load_divisions", verbosity=0)
-            call_command("load_code_lists", verbosity=0)
-            call_command("load_fund_sources", verbosity=0)
-            call_command("load_recommendation_rules", verbosity=0)
-            call_command("load_data_sources", verbosity=0)
+            load_reference_data()
     return result
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    """Tests hash with one PBKDF2 iteration (see tests/hashers.py); the policy code is unchanged."""
-    settings.PASSWORD_HASHERS = ["tests.hashers.FastTestHasher"]
-    settings.DPV_DEFAULT_HISTORY_HASHER = "tests.hashers.FastTestHasher"
-    # `seed_demo` in tests builds the tree and users only, unless a test asks for households.
-    settings.DEMO_HOUSEHOLDS = 0
+    """Tests hash with one PBKDF2 iteration (see tests/hashers.py); the policy code is unchanged. `seed_demo` in
+    tests builds the tree and users only, unless a test asks for households (tests.shared_data.TEST_SETTINGS)."""
+    for name, value in TEST_SETTINGS.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(scope="session")

@@ -99,9 +99,10 @@ def browser_db(transactional_db, django_db_blocker):
     """A transactional database with the reference data in place (see the module docstring)."""
     from bangfu.orgs.models import Division
     from bangfu.registry.models import CodeItem
+    from tests.reference import load_divisions
 
     if not Division.objects.exists():
-        call_command("load_divisions", verbosity=0)
+        load_divisions()  # the command's rows, copied from the session's first load
     if not CodeItem.objects.exists():
         call_command("load_code_lists", verbosity=0)
     call_command("load_fund_sources", verbosity=0)

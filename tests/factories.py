@@ -36,8 +36,10 @@ class TreeFactory:
         def add(parent, **fields):
             return Org.objects.add_child(parent, instance=Org(**fields))
 
+        divisions = Division.objects.in_bulk(["110000", "440000", "440100", "440106", "510000", "510100", "510104"])
+
         def div(code):
-            return Division.objects.get(pk=code)
+            return divisions[code]
 
         national = Org.objects.add_root(
             instance=Org(code="ACFTU", name="中华全国总工会", level=Org.Level.NATIONAL, division=div("110000"))
@@ -66,13 +68,10 @@ class TreeFactory:
             code="SC-CD-JJ-001", name="锦江社区工会", level=Org.Level.GRASSROOTS, kind=Org.Kind.COMMUNITY,
             division=div("510104"),
         )
-        return Tree(
-            national=Org.objects.get(pk=national.pk),
-            province=Org.objects.get(pk=province.pk),
-            city=Org.objects.get(pk=city.pk),
-            county=Org.objects.get(pk=county.pk),
-            grassroots=Org.objects.get(pk=grassroots.pk),
-            sibling=Org.objects.get(pk=sibling.pk),
-            other_province=Org.objects.get(pk=other_province.pk),
-            other_grassroots=Org.objects.get(pk=other_grassroots.pk),
-        )
+        # Fresh from the database (adding children changed the parents' rows), in one query.
+        nodes = {
+            "national": national, "province": province, "city": city, "county": county, "grassroots": grassroots,
+            "sibling": sibling, "other_province": other_province, "other_grassroots": other_grassroots,
+        }
+        fresh = Org.objects.in_bulk([node.pk for node in nodes.values()])
+        return Tree(**{name: fresh[node.pk] for name, node in nodes.items()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -92,9 +93,7 @@ class Platform:
                 os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def scratch_env(tmp_path):
-    var = tmp_path / "var"
+def _platform_env(var) -> dict:
     env = {
         **os.environ,
         "BANGFU_VAR_DIR": str(var),
@@ -103,8 +102,25 @@ def scratch_env(tmp_path):
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    subprocess.run([sys.executable, MANAGE, "migrate", "--noinput", "-v0"], env=env, check=True)  # noqa: S603
     return env
+
+
+@pytest.fixture(scope="module")
+def migrated_var(tmp_path_factory):
+    """A scratch var/ (SQLite database and dev keys) after `manage.py migrate`, made once per module: a
+    migrate takes 20–40 s, and every test here starts from the same freshly migrated state anyway."""
+    var = tmp_path_factory.mktemp("platform-template") / "var"
+    env = _platform_env(var)
+    subprocess.run([sys.executable, MANAGE, "migrate", "--noinput", "-v0"], env=env, check=True)  # noqa: S603
+    return var
+
+
+@pytest.fixture
+def scratch_env(tmp_path, migrated_var):
+    """Each test's own copy of the migrated var/, so what one platform writes no other test sees."""
+    var = tmp_path / "var"
+    shutil.copytree(migrated_var, var)
+    return _platform_env(var)
 
 
 @pytest.fixture

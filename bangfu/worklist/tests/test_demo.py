@@ -1,5 +1,6 @@
 """Demo help (`seed_demo`, bangfu.worklist.demo): helpers, visits, plans, rights and care over the demo archives,
-and the work lists of the demo people."""
+and the work lists of the demo people; and, over the same seeding, the demo money (bangfu/funds/tests/demo_checks.py).
+"""
 
 from __future__ import annotations
 
@@ -7,34 +8,50 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from bangfu.accounts.models import User
 from bangfu.care.models import CrisisCase, CrisisState, Screening
+from bangfu.funds.tests.demo_checks import check_demo_money
 from bangfu.helpers.models import ASSIGNABLE_STATES, HelperAssignment, HelperMode, Visit
 from bangfu.helpers.queries import overdue_visits
 from bangfu.notifications.models import Notification
 from bangfu.plans.models import Measure, MeasureState, Recommendation, RecommendationDecision
 from bangfu.registry.models import Household, TimelineEvent
 from bangfu.rights.models import RightsCase
+from tests.shared_data import shared_data
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(django_capture_on_commit_callbacks):
+def _seed() -> str:
     out = io.StringIO()
-    with django_capture_on_commit_callbacks(execute=True):  # the crisis notices go out after commit
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the crisis notices go out after commit
         call_command("seed_demo", "--seed", "3", "--households", "1200", stdout=out)
     return out.getvalue()
 
 
-def test_demo_help(demo, signed_in, django_assert_max_num_queries):
-    """One seeding (it takes a while), several checks."""
-    _helpers_visits_and_their_timeline()
-    _plans_rights_and_care()
-    _work_lists_of_the_demo_people(signed_in, django_assert_max_num_queries)
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker, _media_dir):
+    """The full demo, seeded once for the class (it takes a while) and rolled back after its last test
+    (tests/shared_data.py); the tests only read it, and what their page requests write is rolled back after each."""
+    with shared_data(django_db_blocker, _media_dir, _seed) as output:
+        yield output
+
+
+class TestTheFullDemo:
+    def test_demo_help(self, demo, signed_in, django_assert_max_num_queries):
+        """Several checks of the help."""
+        _helpers_visits_and_their_timeline()
+        _plans_rights_and_care()
+        _work_lists_of_the_demo_people(signed_in, django_assert_max_num_queries)
+
+    def test_demo_money(self, demo, signed_in, django_assert_max_num_queries):
+        """Three checks of the money (they lived in bangfu/funds/tests/test_demo_funds.py with a seeding of their
+        own, of seed 2 and 600 households)."""
+        check_demo_money(signed_in, django_assert_max_num_queries)
 
 
 def _helpers_visits_and_their_timeline():

@@ -1,10 +1,14 @@
-"""Demo money (`seed_demo`, bangfu.funds.demo): through the real services, every state, a ledger that agrees."""
+"""Checks of the demo money (`seed_demo`, bangfu.funds.demo): through the real services, every state, a ledger that
+agrees.
+
+Run by `bangfu/worklist/tests/test_demo.py::TestTheFullDemo::test_demo_money`, over the full demo that module
+seeds once for the money and the help checks alike (a full seeding takes 10–60 s).
+"""
 
 from __future__ import annotations
 
 import io
 
-import pytest
 from django.core.management import call_command
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
@@ -24,16 +28,9 @@ from bangfu.funds.models import (
 )
 from bangfu.registry.models import State
 
-pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def demo():
-    call_command("seed_demo", "--seed", "2", "--households", "600", stdout=io.StringIO())
-
-
-def test_demo_money(demo, signed_in, django_assert_max_num_queries):
-    """One seeding (it takes a while), three checks."""
+def check_demo_money(signed_in, django_assert_max_num_queries):
+    """Three checks of a database that holds the full demo."""
     _every_state_and_the_ledger_agrees()
     _labelled_illustrative()
     _pages_open_for_the_demo_people(signed_in, django_assert_max_num_queries)
