@@ -125,7 +125,7 @@ SORTS = {
 
 def _columns(show_funds: bool) -> list[tuple[str, str]]:
     columns = [
-        ("active", _("Active")),
+        ("active", _("Active archives")),
         ("in_progress", _("In progress")),
         ("exited", _("Exited")),
         ("deep", _("Deep hardship")),
