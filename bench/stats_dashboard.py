@@ -33,7 +33,9 @@ the national union, one province and one typical grassroots union of that provin
 * `bangfu.stats.views.dashboard_context(user, org, today)`: --runs calls after 3 warm-up calls, p50/p95/max,
   queries per call and the slowest queries; one full page (`/stats/`) through django.test.Client, apart;
 * the baseline, the plain ORM aggregation over the base tables (households by state, active ones by category
-  and main cause, exited by reason, active without a current helper, ledger sums by source/category/bucket);
+  and main cause, exited by reason, active without a current helper, active with the annual review overdue,
+  households with a visit overdue as the helpers' overdue list counts them, ledger sums by
+  source/category/bucket);
   every household and fund figure of the dashboard is checked equal to it ("exact: yes", exit code 1 if not);
 * with pending deltas: one UPDATE moves --pending active households of the province to "exited" (2 × pending
   deltas) and --pending/2 donation receipts are posted at its counties (--pending ledger rows); the UPDATE and
@@ -613,7 +615,7 @@ def check_references() -> None:
 def build(args, today: dt.date) -> dict:
     from django.db import connection
 
-    from bangfu.stats import rollup
+    from bangfu.stats import due, rollup
     from bangfu.stats import sql as stats_sql
 
     rng = random.Random(args.seed)
@@ -664,6 +666,12 @@ def build(args, today: dt.date) -> dict:
     print("statistics (the project's own code):")
     phases.run("stats.sql.backfill: spans + household deltas of every household", backfill)
     phases.run("stats.sql.backfill_ledger: fund deltas of every entry", backfill_ledger)
+
+    def backfill_due():
+        for statement in due.sync_statements(connection.vendor, "SELECT id FROM registry_household"):
+            execute(statement)
+
+    phases.run("stats.due.sync_statements: visit and review due days of every household", backfill_due)
     info["folded"] = phases.run("stats.rollup.compact()", rollup.compact)
     execute("RESET work_mem")
     execute("RESET maintenance_work_mem")
@@ -721,7 +729,8 @@ def client_for(user):
 def dashboard_numbers(context) -> dict:
     """The household and fund figures of a dashboard context, keyed for comparison."""
     numbers = {f"{b.key}": {row.key: row.value for row in b.rows} for b in context["breakdowns"]}
-    numbers["without_helper"] = next(f.value for f in context["work"] if f.key == "without_helper")
+    for key in ("without_helper", "overdue_reviews", "overdue_visits"):
+        numbers[key] = next(f.value for f in context["work"] if f.key == key)
     funds = context["funds"]
     numbers["funds"] = {f.key: f.value for f in funds["figures"]}
     numbers["paid_by_source"] = {int(f.key): f.value for f in funds["by_source"]}
@@ -729,8 +738,9 @@ def dashboard_numbers(context) -> dict:
     return numbers
 
 
-def baseline_numbers(org, year: int) -> dict:
-    """The same figures the plain way: ORM aggregation over households, causes, assignments and ledger entries."""
+def baseline_numbers(org, year: int, today: dt.date) -> dict:
+    """The same figures the plain way: ORM aggregation over households, causes, assignments, visits and ledger
+    entries (the overdue visits as the list of overdue visits counts them)."""
     from django.db.models import Count, Exists, OuterRef, Sum
 
     from bangfu.funds.models import LedgerEntry
@@ -747,6 +757,8 @@ def baseline_numbers(org, year: int) -> dict:
     by_exit = dict(households.filter(state="exited").values_list("exit_reason").annotate(n=Count("id")).order_by())
     current = HelperAssignment.objects.filter(household=OuterRef("pk"), ends_on__isnull=True)
     without = active.filter(~Exists(current)).count()
+    overdue_reviews = active.filter(review_due_on__lt=today).count()
+    overdue_visits = HelperAssignment.objects.overdue(today).filter(household__org__path__startswith=org.path).count()
     sums = {(s, c, b): v for s, c, b, v in LedgerEntry.objects.filter(org__path__startswith=org.path, year=year)
             .values_list("source", "category", "bucket").annotate(n=Sum("amount_fen")).order_by()}
     own = LedgerEntry.objects.filter(org=org, year=year).aggregate(n=Sum("amount_fen"))["n"] or 0
@@ -763,7 +775,8 @@ def baseline_numbers(org, year: int) -> dict:
     dash = lambda d: {(k or "-"): v for k, v in d.items() if v}  # noqa: E731 (the dashboard's key for "none")
     return {
         "state": {k: v for k, v in by_state.items() if v}, "category": dash(by_category), "cause": dash(by_cause),
-        "exit": dash(by_exit), "without_helper": without,
+        "exit": dash(by_exit), "without_helper": without, "overdue_reviews": overdue_reviews,
+        "overdue_visits": overdue_visits,
         "funds": {"budget": -sum(v for (_s, _c, b), v in sums.items() if b == "source"), "received": received,
                   "passed_down": received - own,
                   "reserved": sum(v for (_s, _c, b), v in sums.items() if b == "reserved"),
@@ -936,7 +949,8 @@ def pending_changes(args, province, today: dt.date) -> None:
           f"{timings['triggered'] * 1000:.0f} ms with the stats trigger, {timings['plain'] * 1000:.0f} ms without "
           f"(rolled back, run first)")
     print(f"pending: {scalar('SELECT count(*) FROM stats_householddelta'):,} household deltas, "
-          f"{scalar('SELECT count(*) FROM stats_funddelta'):,} fund deltas")
+          f"{scalar('SELECT count(*) FROM stats_funddelta'):,} fund deltas, "
+          f"{scalar('SELECT count(*) FROM stats_duedelta'):,} due-day deltas")
 
 
 def _rows(sql: str, params=None) -> list:
@@ -966,9 +980,10 @@ def measure(args, today: dt.date) -> bool:
     for level, org in levels.items():
         user = users[level]
         dash_p95 = measure_level(args, level, org, user, today, "", args.explain)
-        base_times = timed(lambda org=org: baseline_numbers(org, year), args.baseline_runs, warm=1)
+        base_times = timed(lambda org=org: baseline_numbers(org, year, today), args.baseline_runs, warm=1)
         base_p95 = line(f"baseline: plain ORM aggregation ({level})", base_times)
-        same = compare(level, dashboard_numbers(dashboard_context(user, org, today)), baseline_numbers(org, year))
+        same = compare(level, dashboard_numbers(dashboard_context(user, org, today)),
+                       baseline_numbers(org, year, today))
         exact &= same
         print(f"ratio baseline p95 / dashboard p95 ({level}): {base_p95 / dash_p95:.1f}x; "
               f"exact: {'yes' if same else 'NO'}")
@@ -986,7 +1001,7 @@ def measure(args, today: dt.date) -> bool:
     expected = {}
     for level, org in levels.items():
         measure_level(args, level, org, users[level], today, ", pending deltas", args.explain)
-        expected[level] = baseline_numbers(org, year)
+        expected[level] = baseline_numbers(org, year, today)
         same = compare(level, dashboard_numbers(dashboard_context(users[level], org, today)), expected[level])
         exact &= same
         print(f"  exact with pending deltas ({level}): {'yes' if same else 'NO'}")
@@ -1004,7 +1019,8 @@ def describe_database() -> None:
     sizes = _rows("""SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c
         WHERE c.relname IN ('registry_household', 'registry_member', 'registry_householdcause',
                             'helpers_helperassignment', 'helpers_visit', 'funds_ledgerentry', 'stats_householdspan',
-                            'stats_householdrollup', 'stats_householdflow', 'stats_fundrollup')
+                            'stats_householdrollup', 'stats_householdflow', 'stats_fundrollup',
+                            'stats_householddue', 'stats_duerollup')
         ORDER BY c.relname""")
     print("tables: " + "; ".join(f"{name} {rows:,} rows {size / 2**20:,.0f} MB" for name, rows, size in sizes))
 

@@ -1,9 +1,10 @@
 """The figures of one union's dashboard (its whole subtree), each with the link to the list behind it.
 
 Household figures come from the rollups (`bangfu.stats.rollup`: a few hundred rows whatever the size of the
-subtree); funds from the ledger rollups; the rest (overdue reviews and visits, crisis cases, service requests)
-are indexed counts of small, current sets. Every query is restricted to the user's scope: the org itself is
-looked up through `restrict`, and the linked lists apply the same scoping again.
+subtree); overdue visits and reviews from the due-day histograms (`bangfu.stats.due`); funds from the ledger
+rollups; the rest (crisis cases, service requests) are indexed counts of small, current sets. Every query is
+restricted to the user's scope: the org itself is looked up through `restrict`, and the linked lists apply the
+same scoping again.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from bangfu.core.months import add_months
 from bangfu.registry.models import Category, State
 from bangfu.registry.models.codes import code_label
 from bangfu.registry.models.lifecycle import ExitReason
-from bangfu.stats import rollup
+from bangfu.stats import due, rollup
+from bangfu.stats.models import DueKind
 
 MONTHS = 24
 
@@ -112,20 +114,15 @@ def monthly_series(user, org, today: dt.date) -> dict:
 
 def work_figures(user, org, counts: dict[tuple, int], today: dt.date) -> list[Figure]:
     """What needs doing: households without a helper, overdue reviews and visits, open crisis cases."""
-    from bangfu.helpers.queries import overdue_visits
-    from bangfu.registry.models import Household
-
     without = sum(n for (state, _c, _m, _e, helper), n in counts.items() if state == State.ACTIVE and not helper)
     figures = [Figure("without_helper", _("Active archives without a responsible helper"), without,
                       reverse("helpers:without") + "?" + urlencode({"org": org.code})
                       if user.has_role_permission("helpers.view_helperassignment") else None)]
-    overdue = (Household.objects.restrict(user, "view")
-               .filter(org__path__startswith=org.path, state=State.ACTIVE, review_due_on__lt=today).count())
-    figures.append(Figure("overdue_reviews", _("Annual reviews overdue"), overdue,
+    overdue = due.overdue_counts(org, today)
+    figures.append(Figure("overdue_reviews", _("Annual reviews overdue"), overdue[DueKind.REVIEW],
                           _households_url(user, org, state=State.ACTIVE, review_overdue="on")))
     if user.has_role_permission("helpers.view_helperassignment"):
-        visits = overdue_visits(user, today, org=org).count()
-        figures.append(Figure("overdue_visits", _("Households with a visit overdue"), visits,
+        figures.append(Figure("overdue_visits", _("Households with a visit overdue"), overdue[DueKind.VISIT],
                               reverse("helpers:overdue") + "?" + urlencode({"org": org.code})))
     if user.has_role_permission("stats.view_care_statistics"):
         figures.append(care_figure(user, org))

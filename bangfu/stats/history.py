@@ -24,7 +24,7 @@ def _moment(column: str) -> str:
     return f"datetime({column} || ' 09:00:00', '-8 hours')"
 
 
-def reconstruct_history() -> None:
+def reconstruct_history(*, dues: bool = True) -> None:
     """Date every single-span history from its archive's lifecycle dates, set-based; then rebuild the rollups."""
     start = f"""CASE
         WHEN h.state = 'active' AND h.activated_on IS NOT NULL THEN {_moment("h.activated_on")}
@@ -50,4 +50,4 @@ def reconstruct_history() -> None:
               AND h.exited_on IS NOT NULL AND h.activated_on < h.exited_on
               AND NOT EXISTS (SELECT 1 FROM stats_householdspan o
                               WHERE o.household_id = s.household_id AND o.id <> s.id)""")
-        rollup.rebuild()
+        rollup.rebuild(dues=dues)

@@ -168,3 +168,65 @@ class FundRollup(FundAccount):
 
     def __str__(self) -> str:
         return f"{self.org_id} {self.year} {self.bucket}: {self.amount_fen}"
+
+
+class DueKind(models.IntegerChoices):
+    """What falls due on a day: the next visit of a helped household, or an active archive's annual review."""
+
+    VISIT = 1, _("visit")
+    REVIEW = 2, _("annual review")
+
+
+class HouseholdDue(models.Model):
+    """Each household's next visit and review due days (days since 1970-01-01), as `bangfu.helpers` and the
+    registry define them, kept by the triggers of `bangfu.stats.due`. Only households with something due have
+    a row. It is the "before" of each change, so the triggers can log −1 for the old day and +1 for the new."""
+
+    household_id = models.BigIntegerField(_("household"), primary_key=True)
+    org = models.ForeignKey("orgs.Org", verbose_name=_("union"), on_delete=models.DO_NOTHING, db_constraint=False,
+                            related_name="+")
+    visit_due_day = models.IntegerField(_("next visit due (day)"), null=True, blank=True)
+    review_due_day = models.IntegerField(_("next review due (day)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("household due days")
+        verbose_name_plural = _("household due days")
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.visit_due_day} {self.review_due_day}"
+
+
+class DueDelta(models.Model):
+    """−1 or +1 households due on `day` for `kind` in `org`, written by the triggers, folded by `due.compact`."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name=_("union"), on_delete=models.DO_NOTHING, db_constraint=False,
+                            related_name="+")
+    kind = models.SmallIntegerField(_("kind"), choices=DueKind.choices)
+    day = models.IntegerField(_("due day"))
+    delta = models.SmallIntegerField(_("change"))
+
+    class Meta:
+        verbose_name = _("pending due change")
+        verbose_name_plural = _("pending due changes")
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.kind} {self.day} {self.delta:+d}"
+
+
+class DueRollup(models.Model):
+    """Households of a union's whole subtree whose visit or review falls due on `day`: the histogram whose part
+    before today is the number overdue (a few hundred rows to add, however many households)."""
+
+    org = models.ForeignKey("orgs.Org", verbose_name=_("union"), on_delete=models.DO_NOTHING, db_constraint=False,
+                            related_name="+")
+    kind = models.SmallIntegerField(_("kind"), choices=DueKind.choices)
+    day = models.IntegerField(_("due day"))
+    households = models.IntegerField(_("households"), default=0)
+
+    class Meta:
+        verbose_name = _("households due per day")
+        verbose_name_plural = _("households due per day")
+        constraints = [models.UniqueConstraint(fields=["org", "kind", "day"], name="stats_due_day")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.kind} {self.day}: {self.households}"

@@ -10,11 +10,13 @@ pending in its subtree, so a figure is exact whether or not the compaction has r
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import Case, IntegerField, Sum, Value, When
 
 from bangfu.core.locks import xact_lock
+from bangfu.stats import due
 from bangfu.stats.models import FundDelta, FundRollup, HouseholdDelta, HouseholdFlow, HouseholdRollup
 from bangfu.stats.sql import TUPLE, UTC_OFFSET_HOURS
 
@@ -103,16 +105,31 @@ def compact() -> int:
             cursor.execute(
                 "SELECT (SELECT count(*) FROM stats_householddelta), "
                 "(SELECT count(*) FROM stats_funddelta), (SELECT max(id) FROM stats_householddelta), "
-                "(SELECT max(id) FROM stats_funddelta)"
+                "(SELECT max(id) FROM stats_funddelta), (SELECT count(*) FROM stats_duedelta)"
             )
-            households, funds, last, last_fund = cursor.fetchone()
-            if not (households or funds):
+            households, funds, last, last_fund, dues = cursor.fetchone()
+            if not (households or funds or dues):
                 return 0
             if connection.vendor == "postgresql":
                 _pg_compact(cursor)
             else:
                 _sqlite_compact(cursor, last or 0, last_fund or 0)
-        return households + funds
+            due.compact(cursor)
+        return households + funds + dues
+
+
+@contextmanager
+def _serial_plan():
+    """Run the enclosed read without parallel workers on PostgreSQL. These reads take a few hundred rollup rows
+    and the pending deltas; when the deltas' table statistics are stale (it is emptied every minute) the planner
+    may run the two halves of the `UNION ALL` in parallel workers, whose start-up cost 30 ms where the read
+    itself takes 5 (bench/stats_dashboard.py, with 18,000 pending deltas)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield
 
 
 def folded(rollup_rows, pending_rows, figures: int = 1) -> dict[tuple, list[int]]:
@@ -120,7 +137,9 @@ def folded(rollup_rows, pending_rows, figures: int = 1) -> dict[tuple, list[int]
     give the same columns (the key, then `figures` numbers) and are read as one `UNION ALL` statement, so a
     compaction committing in between cannot make a delta count twice or not at all."""
     totals: dict[tuple, list[int]] = {}
-    for row in rollup_rows.order_by().union(pending_rows.order_by(), all=True):
+    with _serial_plan():
+        rows = list(rollup_rows.order_by().union(pending_rows.order_by(), all=True))
+    for row in rows:
         cell = totals.setdefault(tuple(row[:-figures]), [0] * figures)
         for i, value in enumerate(row[-figures:]):
             cell[i] += value or 0
@@ -162,14 +181,17 @@ def monthly_flows(org, since: dt.date) -> dict[tuple[dt.date, str], dict[str, in
     return {key: dict(zip(FLOW_FIGURES, figures, strict=True)) for key, figures in totals.items()}
 
 
-def rebuild() -> None:
+def rebuild(*, dues: bool = True) -> None:
     """Recompute every rollup from the history (after the union tree was restructured, to repair, and as the
-    oracle of the tests): counts from the open spans, flows from consecutive spans, fund sums from the ledger."""
+    oracle of the tests): counts from the open spans, flows from consecutive spans, fund sums from the ledger,
+    due-day histograms from every household's due days recomputed (`dues=False` only for migration 0002, which
+    runs before the due tables exist)."""
     with transaction.atomic():
         xact_lock("stats.compact")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # writers' triggers wait until the rebuild is committed
-                cursor.execute("LOCK TABLE stats_householddelta, stats_funddelta IN EXCLUSIVE MODE")
+                tables = "stats_householddelta, stats_funddelta" + (", stats_duedelta" if dues else "")
+                cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
         for model in (HouseholdDelta, HouseholdRollup, HouseholdFlow, FundDelta, FundRollup):
             model.objects.all().delete()
         with connection.cursor() as cursor:
@@ -179,6 +201,8 @@ def rebuild() -> None:
                 SELECT a.id, e.year, e.source_id, e.category, e.bucket, SUM(e.amount_fen) FROM funds_ledgerentry e
                 JOIN orgs_org o ON o.id = e.org_id {_ancestors()}
                 GROUP BY a.id, e.year, e.source_id, e.category, e.bucket""")
+            if dues:
+                due.rebuild(cursor)
 
 
 def _rebuild_sql() -> str:

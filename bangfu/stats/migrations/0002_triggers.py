@@ -12,7 +12,7 @@ def install(apps, schema_editor):
     for statement in sql.install(vendor) + sql.backfill(vendor) + sql.install_ledger(vendor) + sql.backfill_ledger():
         schema_editor.execute(statement, params=None)
     # The archives that exist already get a history from their own lifecycle dates, not from today.
-    reconstruct_history()
+    reconstruct_history(dues=False)  # the due-day tables come with 0003
 
 
 def uninstall(apps, schema_editor):
