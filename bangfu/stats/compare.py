@@ -18,7 +18,7 @@ from bangfu.orgs.models import Org
 from bangfu.registry.models import OPEN_STATES, State
 from bangfu.stats.dashboard import month_starts
 from bangfu.stats.models import FundDelta, FundRollup, HouseholdDelta, HouseholdFlow, HouseholdRollup
-from bangfu.stats.rollup import folded, pending_flows
+from bangfu.stats.rollup import folded, pending_flows, serial_plan
 
 COLUMNS = ["active", "in_progress", "exited", "deep", "without_helper", "paid_fen"]
 DEEP_CATEGORIES = ("A_dibao", "B_deep")
@@ -30,6 +30,11 @@ def children_of(org: Org):
 
 def compare(org: Org, today: dt.date) -> dict:
     """{"rows": [{org, figures…, rates…}], "trend": {"months": […], "series": {code: […]}}} for `org`'s children."""
+    with serial_plan():
+        return _compare(org, today)
+
+
+def _compare(org: Org, today: dt.date) -> dict:
     children = list(children_of(org))
     by_path = {child.path: child for child in children}
     width = len(org.path) + Org.steplen

@@ -119,11 +119,12 @@ def compact() -> int:
 
 
 @contextmanager
-def _serial_plan():
-    """Run the enclosed read without parallel workers on PostgreSQL. These reads take a few hundred rollup rows
-    and the pending deltas; when the deltas' table statistics are stale (it is emptied every minute) the planner
-    may run the two halves of the `UNION ALL` in parallel workers, whose start-up cost 30 ms where the read
-    itself takes 5 (bench/stats_dashboard.py, with 18,000 pending deltas)."""
+def serial_plan():
+    """Run the enclosed reads in one transaction without parallel workers on PostgreSQL. The rollup reads take a
+    few hundred rows plus the pending deltas; when the deltas' table statistics are stale (the table is emptied
+    every minute) the planner may run the two halves of a reader's `UNION ALL` in parallel workers, whose
+    start-up cost 30 ms where the read itself takes 5 (bench/stats_dashboard.py, 18,000 pending deltas). One
+    setting for a whole page: a transaction per read would cost more round trips than it saves."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -132,14 +133,27 @@ def _serial_plan():
         yield
 
 
+DELTA_TABLES = ("stats_householddelta", "stats_funddelta", "stats_duedelta")
+
+
+def vacuum_deltas() -> None:
+    """VACUUM (ANALYZE) the delta tables on PostgreSQL, outside a transaction (the scheduled compaction does it
+    after each fold). Every row of these tables is deleted within a minute of being written: without a vacuum
+    their dead rows pile up and every reader's scan of the pending deltas reads them (3 ms per dashboard query
+    after 150,000 changes, bench/stats_dashboard.py), and their statistics go stale. autovacuum would do it, but
+    may be off or behind; it costs a few milliseconds here."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(DELTA_TABLES)}")
+
+
 def folded(rollup_rows, pending_rows, figures: int = 1) -> dict[tuple, list[int]]:
     """{key: [sums…]}: rows of a rollup table plus the deltas still pending, added up per key. The two querysets
     give the same columns (the key, then `figures` numbers) and are read as one `UNION ALL` statement, so a
     compaction committing in between cannot make a delta count twice or not at all."""
     totals: dict[tuple, list[int]] = {}
-    with _serial_plan():
-        rows = list(rollup_rows.order_by().union(pending_rows.order_by(), all=True))
-    for row in rows:
+    for row in rollup_rows.order_by().union(pending_rows.order_by(), all=True):
         cell = totals.setdefault(tuple(row[:-figures]), [0] * figures)
         for i, value in enumerate(row[-figures:]):
             cell[i] += value or 0

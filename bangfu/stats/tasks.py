@@ -16,10 +16,13 @@ def register_schedule() -> None:
 
 @task(takes_context=True)
 def compact_rollups(context: TaskContext) -> int:
-    from bangfu.stats.rollup import compact
+    from bangfu.stats.rollup import compact, vacuum_deltas
 
     with _as_task(context):
-        return compact()
+        folded = compact()
+        if folded:
+            vacuum_deltas()
+        return folded
 
 
 @task(takes_context=True)

@@ -27,20 +27,21 @@ def org_for(request) -> Org:
 
 def dashboard_context(user, org: Org, today: dt.date) -> dict:
     """Everything the dashboard shows for `org` (also what the API returns and the benchmark times)."""
-    from bangfu.stats.rollup import household_counts
+    from bangfu.stats.rollup import household_counts, serial_plan
 
-    counts = household_counts(org)
-    return {
-        "org": org,
-        "today": today,
-        "breakdowns": figures.household_breakdowns(user, org, counts),
-        "work": figures.work_figures(user, org, counts, today),
-        "monthly": figures.monthly_series(user, org, today),
-        "funds": figures.fund_figures(user, org, today.year)
-        if user.has_role_permission("funds.view_ledgerentry")
-        else None,
-        "services": figures.service_figures(user, org),
-    }
+    with serial_plan():
+        counts = household_counts(org)
+        return {
+            "org": org,
+            "today": today,
+            "breakdowns": figures.household_breakdowns(user, org, counts),
+            "work": figures.work_figures(user, org, counts, today),
+            "monthly": figures.monthly_series(user, org, today),
+            "funds": figures.fund_figures(user, org, today.year)
+            if user.has_role_permission("funds.view_ledgerentry")
+            else None,
+            "services": figures.service_figures(user, org),
+        }
 
 
 def _ancestors_in_scope(user, org: Org) -> list[Org]:

@@ -153,3 +153,26 @@ def test_moving_a_union_changes_which_frequency_applies(tree, settings, django_c
         org.refresh_from_db()
         assert due.overdue_counts(org, TODAY) == plain(org, TODAY), org.code
     assert due.overdue_counts(other_county, TODAY)[DueKind.VISIT] == 1  # the default 30 days apply now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduled_compaction_folds_and_vacuums_the_delta_tables(tree, settings):
+    """The every-minute task folds the deltas and, on PostgreSQL, vacuums the delta tables (outside a
+    transaction), so readers do not scan the dead rows of every change ever folded."""
+    from django.db import connection
+
+    from bangfu.stats.tasks import compact_rollups
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    household = make_household(tree.grassroots, review_due_on=TODAY - dt.timedelta(days=3))
+    helper(household)
+    assert DueDelta.objects.exists()
+    result = compact_rollups.enqueue()
+    assert result.return_value > 0
+    assert not DueDelta.objects.exists()
+    assert due.overdue_counts(tree.national, TODAY) == plain(tree.national, TODAY)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_vacuum IS NOT NULL",
+                           [list(rollup.DELTA_TABLES)])
+            assert sorted(name for (name,) in cursor.fetchall()) == sorted(rollup.DELTA_TABLES)

@@ -42,3 +42,28 @@ def test_concurrent_changes_to_one_household_keep_the_counts_exact(tree):
     assert_exact(tree)
     rollup.compact()
     assert_exact(tree)
+
+
+def test_a_visit_recorded_while_a_helper_is_assigned_keeps_the_overdue_figures_exact(tree):
+    """The helper's assignment (due from its start, long ago) and a visit (due from today) are written at once:
+    whichever trigger runs second must see the other's row, or the household stays counted as overdue."""
+    from bangfu.helpers.models import Visit
+    from bangfu.stats.tests.test_due import assert_exact as assert_due_exact
+
+    household = make_household(tree.grassroots)
+    today = timezone.localdate()
+
+    def assign():
+        with transaction.atomic():
+            HelperAssignment.objects.create(household_id=household.pk, mode="union", helper_org=tree.grassroots,
+                                            helper_kind="union", starts_on=today.replace(year=today.year - 1))
+            time.sleep(1.0)
+
+    def visit():
+        time.sleep(0.3)
+        with transaction.atomic():
+            Visit.objects.create(household_id=household.pk, visited_on=today, visitors="王", findings="好")
+
+    results = race(assign, visit)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert_due_exact(tree)
