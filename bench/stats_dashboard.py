@@ -879,8 +879,9 @@ def pending_changes(args, province, today: dt.date) -> None:
 
     from bangfu.funds.models import FundSource
 
-    ids = [row for (row,) in _rows("""SELECT id FROM registry_household h WHERE state = 'active' AND org_id IN
-        (SELECT id FROM orgs_org WHERE path LIKE %s) ORDER BY hashint8extended(id, %s) LIMIT %s""",
+    # The province's own households first; once earlier --reuse runs have exited them all, others of the tree.
+    ids = [row for (row,) in _rows("""SELECT h.id FROM registry_household h JOIN orgs_org o ON o.id = h.org_id
+        WHERE h.state = 'active' ORDER BY o.path LIKE %s DESC, hashint8extended(h.id, %s) LIMIT %s""",
                                    [province.path + "%", args.seed, args.pending])]
     update = """UPDATE registry_household SET state = 'exited', exit_reason = 'out_of_hardship', exited_on = %s,
                 updated_at = now() WHERE id = ANY(%s)"""
