@@ -196,13 +196,21 @@ class HouseholdDue(models.Model):
         return f"{self.household_id} {self.visit_due_day} {self.review_due_day}"
 
 
-class DueDelta(models.Model):
-    """−1 or +1 households due on `day` for `kind` in `org`, written by the triggers, folded by `due.compact`."""
+class DueDay(models.Model):
+    """A union, a kind of due date and a day (days since 1970-01-01) (abstract)."""
 
     org = models.ForeignKey("orgs.Org", verbose_name=_("union"), on_delete=models.DO_NOTHING, db_constraint=False,
                             related_name="+")
     kind = models.SmallIntegerField(_("kind"), choices=DueKind.choices)
     day = models.IntegerField(_("due day"))
+
+    class Meta:
+        abstract = True
+
+
+class DueDelta(DueDay):
+    """−1 or +1 households due on `day` for `kind` in `org`, written by the triggers, folded by `due.compact`."""
+
     delta = models.SmallIntegerField(_("change"))
 
     class Meta:
@@ -213,14 +221,10 @@ class DueDelta(models.Model):
         return f"{self.org_id} {self.kind} {self.day} {self.delta:+d}"
 
 
-class DueRollup(models.Model):
+class DueRollup(DueDay):
     """Households of a union's whole subtree whose visit or review falls due on `day`: the histogram whose part
     before today is the number overdue (a few hundred rows to add, however many households)."""
 
-    org = models.ForeignKey("orgs.Org", verbose_name=_("union"), on_delete=models.DO_NOTHING, db_constraint=False,
-                            related_name="+")
-    kind = models.SmallIntegerField(_("kind"), choices=DueKind.choices)
-    day = models.IntegerField(_("due day"))
     households = models.IntegerField(_("households"), default=0)
 
     class Meta:

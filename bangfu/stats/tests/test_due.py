@@ -173,6 +173,6 @@ def test_the_scheduled_compaction_folds_and_vacuums_the_delta_tables(tree, setti
     assert due.overdue_counts(tree.national, TODAY) == plain(tree.national, TODAY)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_vacuum IS NOT NULL",
-                           [list(rollup.DELTA_TABLES)])
+            cursor.execute("SELECT relname FROM pg_stat_user_tables "
+                           "WHERE relname = ANY(%s) AND last_vacuum IS NOT NULL", [list(rollup.DELTA_TABLES)])
             assert sorted(name for (name,) in cursor.fetchall()) == sorted(rollup.DELTA_TABLES)
