@@ -8,8 +8,11 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self):
-        from bangfu.orgs.models import org_moved
-        from bangfu.stats.tasks import on_org_moved, register_schedule
+        from django.db.models.signals import pre_delete
+
+        from bangfu.orgs.models import Org, org_moved
+        from bangfu.stats.tasks import on_org_deleted, on_org_moved, register_schedule
 
         register_schedule()
         org_moved.connect(on_org_moved, dispatch_uid="stats.on_org_moved")
+        pre_delete.connect(on_org_deleted, sender=Org, dispatch_uid="stats.on_org_deleted")

@@ -2,7 +2,7 @@
 
 "Overdue" moves with the calendar, so it cannot be a stored count; but the day each household's next visit (or
 review) falls due only moves when its data does. The database keeps, per household, those two days
-(`HouseholdDue`) and logs −1/+1 per (union, kind, day) whenever one changes (`DueDelta`); `compact` folds the
+(`HouseholdDue`) and logs −n/+n per (union, kind, day) whenever some change (`DueDelta`); `compact` folds the
 log into every ancestor's histogram (`DueRollup`). The figure for a union is the sum of its histogram before
 today plus the pending log of its subtree — a few hundred rows at national level, exact at every moment.
 
@@ -14,8 +14,12 @@ The due days follow the rules of the pages that list the same households:
 * review: active archives with a review due date.
 
 Triggers (statement-level on PostgreSQL, row-level on SQLite, the same statements as `bangfu.stats.sql`) watch
-households (union, state, review date), helper assignments, visits and visit frequencies. A union moved in the
-tree changes lineages: `rebuild` (run after every move) recomputes the due days of all households.
+households (union, state, review date), helper assignments, visits and visit frequencies; a statement logs one
+row per union and day (−n/+n), so a bulk UPDATE leaves few pending rows. Concurrency on PostgreSQL: writers of
+one household take turns on its row (`stats_sync_due` locks it), and a change of frequencies waits for every
+writer in flight and is waited for (`FREQUENCY_LOCK`), so its recomputation sees the helper being assigned at
+that moment (`tests/test_races.py`). A union moved in the tree changes lineages: `rebuild` (run after every
+move) recomputes the due days of all households.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import datetime as dt
 from django.db import connection
 from django.db.models import Sum
 
+from bangfu.core.locks import lock_key
 from bangfu.helpers.frequencies import DEFAULT_FREQUENCIES, FALLBACK_INTERVAL_DAYS, epoch_day
 from bangfu.helpers.models import ASSIGNABLE_STATES
 from bangfu.registry.models.household import State
@@ -69,27 +74,32 @@ def _current(vendor: str, ids: str) -> str:
       FROM registry_household h JOIN orgs_org ho ON ho.id = h.org_id WHERE {_among("h.id", ids)})"""
 
 
-def _moved(a: str, b: str, column: str) -> str:
-    return f"({a}.{column} IS DISTINCT FROM {b}.{column} OR {a}.org_id <> {b}.org_id)"
+def _moved(vendor: str, a: str, b: str, column: str) -> str:
+    # IS NOT is SQLite's null-safe "differs" (IS DISTINCT FROM only exists from SQLite 3.39).
+    differs = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
+    return f"({a}.{column} {differs} {b}.{column} OR {a}.org_id <> {b}.org_id)"
 
 
 def sync_statements(vendor: str, ids: str) -> list[str]:
-    """The statements that bring the due days of the households `ids` (SQL) up to date and log the changes."""
+    """The statements that bring the due days of the households `ids` (SQL) up to date and log the changes
+    (one row per union and day of each statement, −n for the households that left it, +n for those entered)."""
     current = _current(vendor, ids)
     statements = []
     for kind, column in COLUMNS.items():
         statements += [
             f"""INSERT INTO stats_duedelta (org_id, kind, day, delta)
-                SELECT d.org_id, {kind.value}, d.{column}, -1
+                SELECT d.org_id, {kind.value}, d.{column}, -COUNT(*)
                 FROM stats_householddue d LEFT JOIN {current} cur ON cur.household_id = d.household_id
                 WHERE {_among("d.household_id", ids)} AND d.{column} IS NOT NULL
-                  AND (cur.household_id IS NULL OR {_moved("cur", "d", column)})""",
+                  AND (cur.household_id IS NULL OR {_moved(vendor, "cur", "d", column)})
+                GROUP BY d.org_id, d.{column}""",
             f"""INSERT INTO stats_duedelta (org_id, kind, day, delta)
-                SELECT cur.org_id, {kind.value}, cur.{column}, 1
+                SELECT cur.org_id, {kind.value}, cur.{column}, COUNT(*)
                 FROM {current} cur LEFT JOIN stats_householddue d ON d.household_id = cur.household_id
-                WHERE cur.{column} IS NOT NULL AND (d.household_id IS NULL OR {_moved("cur", "d", column)})""",
+                WHERE cur.{column} IS NOT NULL AND (d.household_id IS NULL OR {_moved(vendor, "cur", "d", column)})
+                GROUP BY cur.org_id, cur.{column}""",
         ]
-    same = " AND ".join(f"NOT {_moved('cur', 'stats_householddue', c)}" for c in COLUMNS.values())
+    same = " AND ".join(f"NOT {_moved(vendor, 'cur', 'stats_householddue', c)}" for c in COLUMNS.values())
     return statements + [
         f"""DELETE FROM stats_householddue WHERE {_among("household_id", ids)}
               AND NOT EXISTS (SELECT 1 FROM {current} cur
@@ -108,6 +118,8 @@ _SUBTREE = """SELECT h.id FROM {source} JOIN orgs_org fo ON fo.id = {r}.org_id
     JOIN registry_household h ON h.org_id = ho.id
     WHERE EXISTS (SELECT 1 FROM helpers_helperassignment a
                   WHERE a.household_id = h.id AND a.ends_on IS NULL AND a.helper_kind = {r}.helper_kind)"""
+# A frequency row's columns that decide intervals (an UPDATE of its label alone recomputes nothing).
+FREQUENCY_COLUMNS = ["org_id", "helper_kind", "interval_days"]
 # table -> the column naming the household (None: the households come from `_SUBTREE`).
 WATCHED = {
     "registry_household": "id",
@@ -133,6 +145,11 @@ def _pg_changed(table: str, event: str) -> str:
     if table == "registry_household":
         changed = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in HOUSEHOLD_COLUMNS)
         return f"SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {changed}"
+    if table == "helpers_visitfrequency":
+        changed = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in FREQUENCY_COLUMNS)
+        pairs = f"new_rows n JOIN old_rows o ON o.id = n.id AND ({changed})"
+        return " UNION ".join(_SUBTREE.format(source=f"{pairs} JOIN {rows} r ON r.id = n.id", r="r")
+                              for rows in ("new_rows", "old_rows"))
     return f"{_pg_touched(table, 'new_rows')} UNION {_pg_touched(table, 'old_rows')}"
 
 
@@ -149,6 +166,12 @@ def _trigger(table: str, event: str) -> str:
 
 
 EVENTS = ("INSERT", "UPDATE", "DELETE")
+# On PostgreSQL, every statement that may move a due day takes this lock shared, before it touches a row, and a
+# change of visit frequencies takes it exclusively: the frequency's trigger then waits for the writers in flight
+# (a helper being assigned, a household moving into the union) and recomputes with their rows committed, and
+# writers that start meanwhile wait for the new frequency. Taken before any row lock, it cannot deadlock with
+# the household locks of `stats_sync_due`.
+FREQUENCY_LOCK = lock_key("stats.due.frequencies")
 
 
 def install(vendor: str) -> list[str]:
@@ -164,7 +187,17 @@ def install(vendor: str) -> list[str]:
                    END $fn$"""]
         refs = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
                 "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
+        sql += [
+            f"""CREATE OR REPLACE FUNCTION stats_due_lock_shared() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN
+                PERFORM pg_advisory_xact_lock_shared({FREQUENCY_LOCK}); RETURN NULL; END $fn$""",
+            f"""CREATE OR REPLACE FUNCTION stats_due_lock_exclusive() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN
+                PERFORM pg_advisory_xact_lock({FREQUENCY_LOCK}); RETURN NULL; END $fn$""",
+        ]
         for table in WATCHED:
+            mode = "exclusive" if table == "helpers_visitfrequency" else "shared"
+            sql += [f"DROP TRIGGER IF EXISTS stats_due_{table}_lock ON {table}",
+                    f"""CREATE TRIGGER stats_due_{table}_lock BEFORE INSERT OR UPDATE OR DELETE ON {table}
+                        FOR EACH STATEMENT EXECUTE FUNCTION stats_due_lock_{mode}()"""]
             for event in EVENTS:
                 name = _trigger(table, event)
                 sql += [
@@ -180,10 +213,15 @@ def install(vendor: str) -> list[str]:
     for table in WATCHED:
         for event in EVENTS:
             name = _trigger(table, event)
-            of = f" OF {', '.join(HOUSEHOLD_COLUMNS)}" if (event == "UPDATE" and table == "registry_household") else ""
+            of, when = "", ""
+            if event == "UPDATE" and table == "registry_household":
+                of = f" OF {', '.join(HOUSEHOLD_COLUMNS)}"
+            elif event == "UPDATE" and table == "helpers_visitfrequency":
+                of = f" OF {', '.join(FREQUENCY_COLUMNS)}"
+                when = " WHEN " + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in FREQUENCY_COLUMNS)
             body = ";\n".join(sync_statements(vendor, _sqlite_ids(table, event)))
             sql += [f"DROP TRIGGER IF EXISTS {name}",
-                    f"CREATE TRIGGER {name} AFTER {event}{of} ON {table} FOR EACH ROW BEGIN\n{body};\nEND"]
+                    f"CREATE TRIGGER {name} AFTER {event}{of} ON {table} FOR EACH ROW{when} BEGIN\n{body};\nEND"]
     return sql
 
 
@@ -194,10 +232,13 @@ def uninstall(vendor: str) -> list[str]:
             name = _trigger(table, event)
             if vendor == "postgresql":
                 sql += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
+                if event == "DELETE":
+                    sql.append(f"DROP TRIGGER IF EXISTS stats_due_{table}_lock ON {table}")
             else:
                 sql.append(f"DROP TRIGGER IF EXISTS {name}")
     if vendor == "postgresql":
-        sql.append("DROP FUNCTION IF EXISTS stats_sync_due(bigint[])")
+        sql += ["DROP FUNCTION IF EXISTS stats_sync_due(bigint[])", "DROP FUNCTION IF EXISTS stats_due_lock_shared()",
+                "DROP FUNCTION IF EXISTS stats_due_lock_exclusive()"]
     return sql
 
 

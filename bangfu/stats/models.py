@@ -8,7 +8,7 @@ bulk SQL, a cross-check, the demo seeding):
 
 * `HouseholdSpan` — the history: one row per stretch of time a household kept the same tuple. A report "as of"
   a past date reads the spans open at that moment, so it gives the numbers it gave on that date.
-* `HouseholdDelta` — an insert-only log of −1 for the tuple left and +1 for the tuple entered. Writers never
+* `HouseholdDelta` — an insert-only log of −n for the tuple left and +n for the tuple entered. Writers never
   touch a shared counter row, so two case workers (or an import and a case worker) never wait on each other.
 * `HouseholdRollup` / `HouseholdFlow` — the deltas folded into every ancestor union (`rollup.compact`, a
   scheduled task and the end of bulk jobs): counts per tuple, and per month the households that entered or
@@ -63,12 +63,13 @@ class HouseholdSpan(Tuple):
 
 
 class HouseholdDelta(Tuple):
-    """−1 or +1 for one tuple, written by the triggers and folded into the rollups by `rollup.compact`.
+    """−n or +n households for one tuple, written by the triggers (one row per tuple, flag and statement: the
+    households that left it, or those that entered it) and folded into the rollups by `rollup.compact`.
 
     `flag` says what changed, for the monthly flows: 2 the state (or the household appeared or went), 1 only
     the union (a transfer), 0 neither (category, cause, exit reason or helper)."""
 
-    delta = models.SmallIntegerField(_("change"))
+    delta = models.IntegerField(_("change"))
     flag = models.SmallIntegerField(_("what changed"))
     month = models.DateField(_("month"))
 
@@ -209,9 +210,10 @@ class DueDay(models.Model):
 
 
 class DueDelta(DueDay):
-    """−1 or +1 households due on `day` for `kind` in `org`, written by the triggers, folded by `due.compact`."""
+    """−n or +n households due on `day` for `kind` in `org` (one row per statement), written by the triggers,
+    folded by `due.compact`."""
 
-    delta = models.SmallIntegerField(_("change"))
+    delta = models.IntegerField(_("change"))
 
     class Meta:
         verbose_name = _("pending due change")

@@ -13,7 +13,7 @@ import datetime as dt
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Sum, Value, When
 
 from bangfu.core.locks import xact_lock
 from bangfu.stats import due
@@ -28,8 +28,10 @@ _FLOW_UPSERT = """ON CONFLICT (org_id, month, state) DO UPDATE SET
     entered = stats_householdflow.entered + excluded.entered, "left" = stats_householdflow."left" + excluded."left",
     state_entered = stats_householdflow.state_entered + excluded.state_entered,
     state_left = stats_householdflow.state_left + excluded.state_left"""
-_FLOW_SUMS = """SUM(CASE WHEN delta > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN delta < 0 THEN 1 ELSE 0 END),
-    SUM(CASE WHEN delta > 0 AND flag = 2 THEN 1 ELSE 0 END), SUM(CASE WHEN delta < 0 AND flag = 2 THEN 1 ELSE 0 END)"""
+# A delta row counts the households of one statement that entered (+n) or left (−n) a tuple.
+_FLOW_SUMS = """SUM(CASE WHEN delta > 0 THEN delta ELSE 0 END), SUM(CASE WHEN delta < 0 THEN -delta ELSE 0 END),
+    SUM(CASE WHEN delta > 0 AND flag = 2 THEN delta ELSE 0 END),
+    SUM(CASE WHEN delta < 0 AND flag = 2 THEN -delta ELSE 0 END)"""
 _ROLLUP_INSERT = f"INSERT INTO stats_householdrollup ({_COLS}, households)"
 _FLOW_INSERT = 'INSERT INTO stats_householdflow (org_id, month, state, entered, "left", state_entered, state_left)'
 _TUPLE_NO_ORG = ", ".join(TUPLE[1:])
@@ -142,7 +144,7 @@ def vacuum_deltas() -> None:
     their dead rows pile up and every reader's scan of the pending deltas reads them (3 ms per dashboard query
     after 150,000 changes, bench/stats_dashboard.py), and their statistics go stale. autovacuum would do it, but
     may be off or behind; it costs a few milliseconds here."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.vendor != "postgresql" or connection.in_atomic_block or not connection.get_autocommit():
         return
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM (ANALYZE) {', '.join(DELTA_TABLES)}")
@@ -176,12 +178,13 @@ FLOW_FIGURES = ["entered", "left", "state_entered", "state_left"]
 def pending_flows(queryset):
     """Pending deltas aggregated like `HouseholdFlow` rows (whatever keys `queryset` was grouped by)."""
 
-    def count(**when):
-        return Sum(Case(When(**when, then=Value(1)), default=Value(0), output_field=IntegerField()))
+    def count(households, **when):
+        return Sum(Case(When(**when, then=households), default=Value(0), output_field=IntegerField()))
 
+    entered, left = F("delta"), -F("delta")  # a delta row counts n households
     return queryset.filter(flag__gte=1).annotate(
-        entered_n=count(delta__gt=0), left_n=count(delta__lt=0),
-        state_entered_n=count(delta__gt=0, flag=2), state_left_n=count(delta__lt=0, flag=2))
+        entered_n=count(entered, delta__gt=0), left_n=count(left, delta__lt=0),
+        state_entered_n=count(entered, delta__gt=0, flag=2), state_left_n=count(left, delta__lt=0, flag=2))
 
 
 def monthly_flows(org, since: dt.date) -> dict[tuple[dt.date, str], dict[str, int]]:
@@ -204,7 +207,8 @@ def rebuild(*, dues: bool = True) -> None:
         xact_lock("stats.compact")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # writers' triggers wait until the rebuild is committed
-                tables = "stats_householddelta, stats_funddelta" + (", stats_duedelta" if dues else "")
+                # In the order writers take them (a table's AFTER triggers fire by name: stats_due_… first).
+                tables = ("stats_duedelta, " if dues else "") + "stats_householddelta, stats_funddelta"
                 cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
         for model in (HouseholdDelta, HouseholdRollup, HouseholdFlow, FundDelta, FundRollup):
             model.objects.all().delete()

@@ -75,19 +75,24 @@ def sync_statements(vendor: str, ids: str, now: str | None = None, month: str | 
     old_cols = ", ".join(f"s.{c}" for c in TUPLE)
     cur_cols = ", ".join(f"cur.{c}" for c in TUPLE)
     current = _current(ids)
+    left_flag = _flag("s", "cur", "0 = 1", "cur.household_id IS NULL")
+    entered_flag = _flag("s", "cur", "s.id IS NULL", "0 = 1")
     return [
-        # −1 for every open span whose household now has another tuple (or is gone).
+        # −n for the households of every tuple left (their open span no longer holds, or they are gone): one row
+        # per tuple and statement, so a bulk UPDATE leaves a few hundred pending rows, not one per household.
         f"""INSERT INTO stats_householddelta ({delta_cols})
-            SELECT {old_cols}, -1, {_flag("s", "cur", "0 = 1", "cur.household_id IS NULL")}, {month}
+            SELECT {old_cols}, -COUNT(*), {left_flag}, {month}
             FROM stats_householdspan s LEFT JOIN {current} cur ON cur.household_id = s.household_id
             WHERE s.valid_to IS NULL AND {_among("s.household_id", ids)}
-              AND (cur.household_id IS NULL OR {_differs("s", "cur")})""",
-        # +1 for every household whose tuple has no open span yet.
+              AND (cur.household_id IS NULL OR {_differs("s", "cur")})
+            GROUP BY {old_cols}, {left_flag}""",
+        # +n for the households of every tuple entered (no open span yet with that tuple).
         f"""INSERT INTO stats_householddelta ({delta_cols})
-            SELECT {cur_cols}, 1, {_flag("s", "cur", "s.id IS NULL", "0 = 1")}, {month}
+            SELECT {cur_cols}, COUNT(*), {entered_flag}, {month}
             FROM {current} cur
             LEFT JOIN stats_householdspan s ON s.household_id = cur.household_id AND s.valid_to IS NULL
-            WHERE s.id IS NULL OR {_differs("s", "cur")}""",
+            WHERE s.id IS NULL OR {_differs("s", "cur")}
+            GROUP BY {cur_cols}, {entered_flag}""",
         # Close the spans that no longer hold.
         f"""UPDATE stats_householdspan SET valid_to = {now}
             WHERE valid_to IS NULL AND {_among("household_id", ids)}
@@ -170,7 +175,9 @@ def install_ledger(vendor: str) -> list[str]:
     if vendor == "postgresql":
         return [
             f"""CREATE OR REPLACE FUNCTION stats_funds_ledgerentry_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
-                BEGIN INSERT INTO stats_funddelta ({FUND_COLS}) SELECT {FUND_COLS} FROM new_rows;
+                BEGIN INSERT INTO stats_funddelta ({FUND_COLS})
+                    SELECT {FUND_COLS.removesuffix(", amount_fen")}, SUM(amount_fen) FROM new_rows
+                    GROUP BY {FUND_COLS.removesuffix(", amount_fen")};
                 RETURN NULL; END $fn$""",
             "DROP TRIGGER IF EXISTS stats_funds_ledgerentry_insert ON funds_ledgerentry",
             """CREATE TRIGGER stats_funds_ledgerentry_insert AFTER INSERT ON funds_ledgerentry

@@ -27,11 +27,19 @@ def compact_rollups(context: TaskContext) -> int:
 
 @task(takes_context=True)
 def rebuild_rollups(context: TaskContext) -> None:
-    """Recompute the rollups from the history, after a union was moved in the tree."""
+    """Recompute the rollups from the history, after a union was moved in the tree (again if PostgreSQL broke a
+    deadlock with a writer by aborting it)."""
+    from django.db import OperationalError
+
     from bangfu.stats.rollup import rebuild
 
     with _as_task(context):
-        rebuild()
+        for attempt in range(3):
+            try:
+                return rebuild()
+            except OperationalError as error:  # a deadlock with a writer: PostgreSQL aborted the rebuild
+                if getattr(getattr(error, "__cause__", None), "sqlstate", None) != "40P01" or attempt == 2:
+                    raise
 
 
 def on_org_moved(sender, org, **kwargs) -> None:
@@ -40,3 +48,12 @@ def on_org_moved(sender, org, **kwargs) -> None:
     from django.db import transaction
 
     transaction.on_commit(lambda: rebuild_rollups.enqueue())
+
+
+def on_org_deleted(sender, instance, **kwargs) -> None:
+    """A union is about to be deleted: fold the deltas pending at it first. Compaction and readers find a delta's
+    ancestors through its union; once the union is gone, a −1 left there (a household that moved out) would be
+    lost while its +1 elsewhere counts, and the common ancestors would count the household twice."""
+    from bangfu.stats.rollup import compact
+
+    compact()

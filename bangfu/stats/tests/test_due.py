@@ -102,6 +102,17 @@ def test_overdue_figures_stay_exact_through_every_kind_of_write(tree):
     Household.objects.filter(pk=d.pk).update(state=State.EXITED)
     assert_exact(tree)
 
+    # Rows that change what they are about: a frequency's union and kind, an assignment's kind and household, a
+    # visit moved to another household.
+    frequency = VisitFrequency.objects.create(org=tree.county, helper_kind="workshop_cadre", label="车间",
+                                              interval_days=5)
+    VisitFrequency.objects.filter(pk=frequency.pk).update(org=tree.other_province)
+    VisitFrequency.objects.filter(pk=frequency.pk).update(org=tree.city, helper_kind="plant_leader")
+    HelperAssignment.objects.filter(household=b, ends_on__isnull=True).update(helper_kind="plant_leader")
+    moved = visit(a, 2)
+    Visit.objects.filter(pk=moved.pk).update(household=b)
+    assert_exact(tree)
+
     # Helpers end and hand over; a household is deleted.
     HelperAssignment.objects.filter(household=b).update(ends_on=TODAY)
     helper(b, "union", starts_on=TODAY)
@@ -176,3 +187,40 @@ def test_the_scheduled_compaction_folds_and_vacuums_the_delta_tables(tree, setti
             cursor.execute("SELECT relname FROM pg_stat_user_tables "
                            "WHERE relname = ANY(%s) AND last_vacuum IS NOT NULL", [list(rollup.DELTA_TABLES)])
             assert sorted(name for (name,) in cursor.fetchall()) == sorted(rollup.DELTA_TABLES)
+
+
+def test_a_visit_due_today_is_not_yet_overdue(tree):
+    """Overdue means due before today, as the lists say: the day itself does not count, the day after does."""
+    household = make_household(tree.grassroots, review_due_on=TODAY)
+    helper(household, "branch_cadre", starts_on=TODAY - dt.timedelta(days=30))  # due today (every 30 days)
+    for day, expected in ((TODAY, 0), (TODAY + dt.timedelta(days=1), 1)):
+        assert due.overdue_counts(tree.grassroots, day) == {DueKind.VISIT: expected, DueKind.REVIEW: expected}
+        assert plain(tree.grassroots, day) == {DueKind.VISIT: expected, DueKind.REVIEW: expected}
+
+
+def test_renaming_a_frequency_recomputes_nothing(tree):
+    household = make_household(tree.grassroots)
+    helper(household)
+    frequency = VisitFrequency.objects.create(org=tree.county, helper_kind="branch_cadre", label="支部",
+                                              interval_days=10)
+    rollup.compact()
+    frequency.label = "支部委员"
+    frequency.save()  # every column written, only the label changed
+    assert not DueDelta.objects.exists()
+    frequency.interval_days = 11
+    frequency.save()
+    assert DueDelta.objects.count() == 2  # −1 on the old day, +1 on the new one
+
+
+def test_deleting_a_union_keeps_its_pending_changes(tree):
+    """A household moves out of a union that is then deleted before the minute's compaction: the −1 left at that
+    union still reaches its ancestors."""
+    from bangfu.orgs.models import Org
+
+    union = Org.objects.add_child(tree.county, instance=Org(code="GD-GZ-TH-009", name="临时工会", level=4,
+                                                          kind="enterprise", division_id="440106"))
+    household = make_household(union, review_due_on=TODAY - dt.timedelta(days=1))
+    rollup.compact()
+    Household.objects.filter(pk=household.pk).update(org=tree.grassroots)
+    Org.objects.get(pk=union.pk).delete()
+    assert_exact(tree)

@@ -67,3 +67,27 @@ def test_a_visit_recorded_while_a_helper_is_assigned_keeps_the_overdue_figures_e
     results = race(assign, visit)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert_due_exact(tree)
+
+
+def test_a_frequency_set_while_a_helper_is_assigned_applies_to_that_household(tree):
+    """A union sets a visit frequency while, in another transaction, a household of its subtree gets a helper of
+    that kind: the frequency's trigger must wait for that transaction and recompute the household with it."""
+    from bangfu.helpers.models import VisitFrequency
+    from bangfu.stats.tests.test_due import assert_exact as assert_due_exact
+
+    household = make_household(tree.grassroots)
+    today = timezone.localdate()
+
+    def assign():
+        with transaction.atomic():
+            HelperAssignment.objects.create(household_id=household.pk, mode="union", helper_org=tree.grassroots,
+                                            helper_kind="union", starts_on=today.replace(day=1))
+            time.sleep(1.0)  # due in 90 days by the default, while the county is setting 3
+
+    def set_frequency():
+        time.sleep(0.3)
+        VisitFrequency.objects.create(org=tree.county, helper_kind="union", label="统一", interval_days=3)
+
+    results = race(assign, set_frequency)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert_due_exact(tree)
