@@ -58,6 +58,31 @@ def test_county_dashboard_counts_its_subtree_and_links_to_the_same_list(world, s
     assert "figure-open_crises" not in html  # reviewers get no mental-health figures
 
 
+def test_overdue_visits_figure_equals_the_overdue_list_it_links_to(world, signed_in_en):
+    """Households helped since long ago (never visited), helped recently, and visited lately: the dashboard's
+    count of overdue visits is the count the helpers' overdue list shows behind its link."""
+    from bangfu.helpers.models import HelperAssignment, Visit
+
+    today = timezone.localdate()
+    for i, household in enumerate(Household.objects.filter(org__path__startswith=world.county.path,
+                                                            state=State.ACTIVE).order_by("pk")):
+        since = today - dt.timedelta(days=[200, 5][i % 2])
+        HelperAssignment.objects.create(household=household, mode="union", helper_org=household.org,
+                                        helper_kind="branch_cadre", starts_on=since)
+        if i == 2:
+            Visit.objects.create(household=household, visited_on=today - dt.timedelta(days=3), visitors="王",
+                                 findings="好")
+    client = signed_in_en(world.user("worker", world.county, Role.CASE_WORKER))
+    html = client.get(reverse("stats:dashboard")).content.decode()
+    shown = _figures(html, "figure-overdue_visits")
+    assert shown == 2  # the first and the fifth: the third was visited three days ago
+    link = re.search(r'href="([^"]+)" data-testid="link-overdue_visits"', html)
+    assert link, "the figure links to the overdue list"
+    listed = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    count = re.search(r'data-testid="overdue-count">(\d+)<', listed)
+    assert count and int(count.group(1)) == shown
+
+
 def test_drilling_down_and_other_unions(world, signed_in_en):
     reviewer = world.user("rev", world.county, Role.REVIEWER)
     client = signed_in_en(reviewer)
