@@ -63,15 +63,17 @@ def _interval() -> str:
                         CASE a.helper_kind {defaults} ELSE {FALLBACK_INTERVAL_DAYS} END)"""
 
 
-def _current(vendor: str, ids: str) -> str:
-    """Each household's due days now, for the households whose ids the SQL `ids` lists."""
+def _current(vendor: str, ids: str | None) -> str:
+    """Each household's due days now, for the households whose ids the SQL `ids` lists (all with None: where
+    the query joins it on its own key, as `stats.sql._current`)."""
     last_visit = "(SELECT MAX(v.visited_on) FROM helpers_visit v WHERE v.household_id = h.id)"
     return f"""(SELECT h.id AS household_id, h.org_id AS org_id,
         CASE WHEN h.state IN ({_quoted(ASSIGNABLE_STATES)}) THEN
             (SELECT {_epoch_day(vendor, f"COALESCE({last_visit}, a.starts_on)")} + {_interval()}
              FROM helpers_helperassignment a WHERE a.household_id = h.id AND a.ends_on IS NULL) END AS visit_due_day,
         CASE WHEN h.state = '{State.ACTIVE}' THEN {_epoch_day(vendor, "h.review_due_on")} END AS review_due_day
-      FROM registry_household h JOIN orgs_org ho ON ho.id = h.org_id WHERE {_among("h.id", ids)})"""
+      FROM registry_household h JOIN orgs_org ho ON ho.id = h.org_id
+      {"" if ids is None else "WHERE " + _among("h.id", ids)})"""
 
 
 def _moved(vendor: str, a: str, b: str, column: str) -> str:
@@ -83,13 +85,13 @@ def _moved(vendor: str, a: str, b: str, column: str) -> str:
 def sync_statements(vendor: str, ids: str) -> list[str]:
     """The statements that bring the due days of the households `ids` (SQL) up to date and log the changes
     (one row per union and day of each statement, −n for the households that left it, +n for those entered)."""
-    current = _current(vendor, ids)
+    current, every = _current(vendor, ids), _current(vendor, None)
     statements = []
     for kind, column in COLUMNS.items():
         statements += [
             f"""INSERT INTO stats_duedelta (org_id, kind, day, delta)
                 SELECT d.org_id, {kind.value}, d.{column}, -COUNT(*)
-                FROM stats_householddue d LEFT JOIN {current} cur ON cur.household_id = d.household_id
+                FROM stats_householddue d LEFT JOIN {every} cur ON cur.household_id = d.household_id
                 WHERE {_among("d.household_id", ids)} AND d.{column} IS NOT NULL
                   AND (cur.household_id IS NULL OR {_moved(vendor, "cur", "d", column)})
                 GROUP BY d.org_id, d.{column}""",
@@ -102,7 +104,7 @@ def sync_statements(vendor: str, ids: str) -> list[str]:
     same = " AND ".join(f"NOT {_moved(vendor, 'cur', 'stats_householddue', c)}" for c in COLUMNS.values())
     return statements + [
         f"""DELETE FROM stats_householddue WHERE {_among("household_id", ids)}
-              AND NOT EXISTS (SELECT 1 FROM {current} cur
+              AND NOT EXISTS (SELECT 1 FROM {every} cur
                               WHERE cur.household_id = stats_householddue.household_id AND {same})""",
         f"""INSERT INTO stats_householddue (household_id, org_id, visit_due_day, review_due_day)
             SELECT cur.household_id, cur.org_id, cur.visit_due_day, cur.review_due_day FROM {current} cur

@@ -44,15 +44,17 @@ def _among(column: str, ids: str) -> str:
     return f"{column} = ANY({ids})" if ids == "ids" else f"{column} IN ({ids})"
 
 
-def _current(ids: str) -> str:
-    """Each household's current tuple, for the households whose ids the SQL `ids` lists."""
+def _current(ids: str | None) -> str:
+    """Each household's current tuple, for the households whose ids the SQL `ids` lists — or, with `ids` None,
+    for every household, where the query joins it on its own key to rows already restricted to the ids (a
+    second `= ANY(ids)` there is checked row by row against the whole array: quadratic in a bulk import)."""
     return f"""(SELECT h.id AS household_id, h.org_id AS org_id, h.state AS state, h.category AS category,
         COALESCE((SELECT c.code FROM registry_householdcause c WHERE c.household_id = h.id AND c.is_main
                   LIMIT 1), '') AS main_cause,
         h.exit_reason AS exit_reason,
         EXISTS (SELECT 1 FROM helpers_helperassignment a WHERE a.household_id = h.id AND a.ends_on IS NULL)
             AS has_helper
-      FROM registry_household h WHERE {_among("h.id", ids)})"""
+      FROM registry_household h{"" if ids is None else " WHERE " + _among("h.id", ids)})"""
 
 
 def _differs(a: str, b: str) -> str:
@@ -82,7 +84,7 @@ def sync_statements(vendor: str, ids: str, now: str | None = None, month: str | 
         # per tuple and statement, so a bulk UPDATE leaves a few hundred pending rows, not one per household.
         f"""INSERT INTO stats_householddelta ({delta_cols})
             SELECT {old_cols}, -COUNT(*), {left_flag}, {month}
-            FROM stats_householdspan s LEFT JOIN {current} cur ON cur.household_id = s.household_id
+            FROM stats_householdspan s LEFT JOIN {_current(None)} cur ON cur.household_id = s.household_id
             WHERE s.valid_to IS NULL AND {_among("s.household_id", ids)}
               AND (cur.household_id IS NULL OR {_differs("s", "cur")})
             GROUP BY {old_cols}, {left_flag}""",
@@ -96,7 +98,7 @@ def sync_statements(vendor: str, ids: str, now: str | None = None, month: str | 
         # Close the spans that no longer hold.
         f"""UPDATE stats_householdspan SET valid_to = {now}
             WHERE valid_to IS NULL AND {_among("household_id", ids)}
-              AND NOT EXISTS (SELECT 1 FROM {current} cur
+              AND NOT EXISTS (SELECT 1 FROM {_current(None)} cur
                               WHERE cur.household_id = stats_householdspan.household_id
                                 AND NOT {_differs("stats_householdspan", "cur")})""",
         # Open a span for every household that has none.
