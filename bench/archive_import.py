@@ -310,6 +310,15 @@ def main() -> None:
 
     tree = TreeFactory().build()
     tree.user("bench_importer", tree.grassroots, Role.CASE_WORKER)
+    # A living line and a minimum wage (illustrative amounts) for the city of the generated divisions, so the
+    # import classifies every household for real (with no line it only records "cannot classify").
+    from decimal import Decimal
+
+    from bangfu.orgs.models import LocalStandard
+
+    for kind, amount in (("living_line", Decimal("1000.00")), ("minimum_wage", Decimal("2300.00"))):
+        LocalStandard.objects.create(division_id="440100", kind=kind, amount=amount,
+                                     effective_from=dt.date(2020, 1, 1), source="bench (illustrative)")
     media = tempfile.mkdtemp(prefix="bench-imports-")
     path = Path(tempfile.mkdtemp()) / "archives.csv"
     started = time.perf_counter()

@@ -16,8 +16,9 @@ registry bumps `updated_at`) = unchanged, and nothing is written (no `updated_at
 created by the forms is "changed" by its first import (there is no fingerprint to compare yet).
 
 `merge(job, user, cursor)` writes the created and changed households: ids and archive numbers allocated in
-one statement (numbers continue after the highest of the union and year), households, members, causes, an
-AssetDeclaration per new household, one timeline row and one `ImportedHousehold` stamp per household.
+one statement (numbers continue after the highest of the union and year), members, causes, an AssetDeclaration
+per new household, the new households already classified (`classify.categorise_created`), one timeline row and
+one `ImportedHousehold` stamp per household.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import json
 from django.db import connection
 from django.utils import timezone
 
+from bangfu.imports.classify import cat_table, categorise_created
 from bangfu.imports.models import ImportedHousehold, StagedCause, StagedRow
 from bangfu.registry.models import AssetDeclaration, Household, HouseholdCause, Member, State, TimelineEvent
 
@@ -104,7 +106,7 @@ def insert_select(model, exprs: dict, from_sql: str, params: list, cursor, *, no
 
 
 def drop_tables(job_id: int, cursor) -> None:
-    for table in (hh_table(job_id), new_table(job_id)):
+    for table in (hh_table(job_id), new_table(job_id), cat_table(job_id)):
         cursor.execute(f"DROP TABLE IF EXISTS {q(table)}")
 
 
@@ -219,8 +221,22 @@ def merge(job, user, cursor) -> dict:
     stamp = Household._meta.get_field("updated_at").get_db_prep_save(now, connection)  # as the ORM writes it
     hh, new = q(hh_table(job_id)), q(new_table(job_id))
     created = _allocate(job_id, user, cursor)
-    # Created households, with their members.
+    # Created households: their members, causes and asset declaration first (the foreign keys to the household
+    # are checked at COMMIT), then the categories from those rows, then the household rows, each inserted once
+    # with its category (see bangfu.imports.classify). Written in this order, the statistics triggers see each
+    # new household once, complete, instead of logging it again for its causes and again for its category.
     if created:
+        mexprs = {c: _staged_value(c) for c in MEMBER_COLUMNS}
+        mexprs.update({"household_id": "n.id", "is_head": "s.is_head", "identity_hash": "s.identity_hash",
+                       "open_identity_hash": "s.identity_hash"})
+        insert_select(Member, mexprs, f"FROM {q(S)} s JOIN {new} n ON n.hh_key = s.hh_key WHERE s.job_id = %s",
+                      [job_id], cursor, now=now)
+        insert_select(HouseholdCause, {"household_id": "n.id", "code": "sc.code", "is_main": "sc.is_main"},
+                      f"FROM {q(SC)} sc JOIN {new} n ON n.hh_key = sc.hh_key WHERE sc.job_id = %s",
+                      [job_id], cursor)
+        insert_select(AssetDeclaration, {"household_id": "n.id"}, f"FROM {new} n", [], cursor)
+        cat = categorise_created(job_id, new_table(job_id), S, cursor)
+        classified = Household._meta.get_field("classified_at").get_db_prep_save(now, connection)
         exprs = {c: _staged_value(c) for c in HOUSEHOLD_COLUMNS}
         exprs.update({
             "id": "n.id",
@@ -231,15 +247,14 @@ def merge(job, user, cursor) -> dict:
             "head_name_initials": "s.name_initials",
             "household_size": "n.n",
             "created_by_id": str(int(user.pk)),
+            "scheme": "COALESCE(c.scheme, '')",
+            "category": "COALESCE(c.category, '')",
+            "common_level": "COALESCE(c.common_level, '')",
+            "classified_at": ("%s", [classified]),
         })
         insert_select(Household, exprs,
                       f"FROM {new} n JOIN {q(S)} s ON s.id = n.head_id JOIN {q(Org._meta.db_table)} o "
-                      "ON o.id = s.org_id", [], cursor, now=now)
-        mexprs = {c: _staged_value(c) for c in MEMBER_COLUMNS}
-        mexprs.update({"household_id": "n.id", "is_head": "s.is_head", "identity_hash": "s.identity_hash",
-                       "open_identity_hash": "s.identity_hash"})
-        insert_select(Member, mexprs, f"FROM {q(S)} s JOIN {new} n ON n.hh_key = s.hh_key WHERE s.job_id = %s",
-                      [job_id], cursor, now=now)
+                      f"ON o.id = s.org_id LEFT JOIN {cat} c ON c.id = n.id", [], cursor, now=now)
     members_created = 0
     cursor.execute(f"SELECT COUNT(*) FROM {hh} WHERE action = 'changed'")  # noqa: S608
     changed = cursor.fetchone()[0]
@@ -286,11 +301,10 @@ def merge(job, user, cursor) -> dict:
     written = (f"(SELECT n.hh_key AS hh_key, n.id AS household_id, 'created' AS action FROM {new} n"  # noqa: S608
                if created else "(SELECT NULL AS hh_key, NULL AS household_id, NULL AS action WHERE 1 = 0")
     written += f" UNION ALL SELECT d.hh_key, d.household_id, d.action FROM {hh} d WHERE d.action = 'changed')"  # noqa: S608
-    insert_select(HouseholdCause, {"household_id": "w.household_id", "code": "sc.code", "is_main": "sc.is_main"},
-                  f"FROM {q(SC)} sc JOIN {written} w ON w.hh_key = sc.hh_key WHERE sc.job_id = %s",
-                  [job_id], cursor)
-    if created:
-        insert_select(AssetDeclaration, {"household_id": "n.id"}, f"FROM {new} n", [], cursor)
+    if changed:
+        insert_select(HouseholdCause, {"household_id": "d.household_id", "code": "sc.code", "is_main": "sc.is_main"},
+                      f"FROM {q(SC)} sc JOIN {hh} d ON d.hh_key = sc.hh_key AND d.action = 'changed' "
+                      "WHERE sc.job_id = %s", [job_id], cursor)
     detail_sql = "CAST(%s AS jsonb)" if _pg() else "%s"
     for action in ("created", "changed"):
         cursor.execute(

@@ -349,13 +349,14 @@ def _run(job: ImportJob, user, workers: int, heartbeat: Heartbeat) -> None:
     job.refresh_from_db(fields=["state", "households_created", "households_changed"])
     if job.state == ImportJob.State.SUCCEEDED and not job.dry_run and (job.households_created
                                                                        or job.households_changed):
-        from bangfu.imports.classify import classify_job
+        if job.households_changed:  # created households were classified as they were inserted
+            from bangfu.imports.classify import classify_job
 
-        try:
-            classify_job(job)
-        except Exception:  # noqa: BLE001 - the import is committed; the next change of each archive re-classifies
-            logger.exception("import job %s: classification after the merge failed", job.pk)
-        phase("classify (set-based, after the commit)")
+            try:
+                classify_job(job)
+            except Exception:  # noqa: BLE001 - the import is committed; the next change of each archive re-classifies
+                logger.exception("import job %s: classification after the merge failed", job.pk)
+            phase("re-classify the changed households (after the commit)")
         from bangfu.stats.rollup import compact
 
         try:

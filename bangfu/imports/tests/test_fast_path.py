@@ -167,3 +167,45 @@ def test_imported_households_are_classified_as_the_single_engine_does(tree, gras
         assert imported.category, "the division has a line: every household gets a category"
         assert (imported.category, imported.common_level) == ((single.category, single.common_level) if single
                                                               else ("", ""))
+
+
+def test_changed_households_are_reclassified_and_unchanged_ones_left_alone(tree, grassroots_cadre):
+    """Created households are classified as they are inserted; a re-import re-classifies only the ones it changed."""
+    from decimal import Decimal
+
+    from bangfu.orgs.models import LocalStandard
+    from bangfu.registry import classification
+
+    for kind, amount in (("living_line", Decimal("1000.00")), ("minimum_wage", Decimal("2300.00"))):
+        LocalStandard.objects.create(division_id="440100", kind=kind, amount=amount,
+                                     effective_from=dt.date(2020, 1, 1), source="test")
+    code = tree.grassroots.code
+    _run(grassroots_cadre, csv_bytes(household_rows(1, code) + household_rows(2, code)))
+    Household.objects.update(category="", common_level="")  # a queryset UPDATE: updated_at is not bumped
+    changed = household_rows(1, code, monthly_income_declared="1,300元") + household_rows(2, code)
+    again = _run(grassroots_cadre, csv_bytes(changed))
+    assert (again.households_changed, again.households_unchanged) == (1, 1)
+    first, second = Household.objects.order_by("pk")
+    single = classification.refresh(first)
+    assert first.category and first.category == single.category
+    second.refresh_from_db()
+    assert second.category == ""  # unchanged: not written at all
+
+
+def test_statistics_after_an_import_equal_a_rebuild(tree, grassroots_cadre):
+    """The merge writes members and causes before each household's own row: the statistics triggers must still
+    count every new household once, with its main cause and category."""
+    from bangfu.stats import rollup
+    from bangfu.stats.tests.test_rollup import assert_exact, snapshot
+
+    code = tree.grassroots.code
+    _run(grassroots_cadre, csv_bytes(household_rows(1, code) + household_rows(2, code) + household_rows(3, code)))
+    assert_exact(tree)
+    counts = rollup.household_counts(tree.grassroots)
+    assert sum(counts.values()) == 3
+    assert {key[2] for key in counts} == {"3"}  # the main cause 下岗失业, written before the household row
+    rollup.compact()
+    assert_exact(tree)
+    incremental = snapshot()
+    rollup.rebuild()
+    assert snapshot() == incremental

@@ -28,12 +28,16 @@ def _fen(expr: str) -> str:
     return f"CAST(ROUND({expr} * 100) AS BIGINT)"
 
 
-def monthly_ctes(p: Params, id_sql: str, id_params) -> tuple[str, list]:
+def monthly_ctes(p: Params, id_sql: str, id_params, *, households_sql: str | None = None) -> tuple[str, list]:
     """`WITH hh, months, elig, minc, sz, hm` for the households of `id_sql`: `hm(household_id, month, total)` is
     the household's income of each of the 12 months of `p.months` in fen (counted income types plus the minimum
     wage imputed to each working-age, able-bodied, non-student member with no job and no income that month) and
     `sz(household_id, size)` its size: the ONE definition of monthly household income, used by the category SQL
-    below and by `bangfu.monitoring` (months above the line for exit suggestions)."""
+    below and by `bangfu.monitoring` (months above the line for exit suggestions).
+
+    `households_sql`, if given, replaces the household rows: a SELECT of (id, roster, after_aid, migrant) with
+    `id_params` as its arguments — the import classifies households whose members, causes and assets are written
+    but whose own row is not yet (`bangfu.imports.classify.categorise_created`), so it is inserted once, classified."""
     from bangfu.registry.models import Household, Member, MonthlyIncome
 
     q = connection.ops.quote_name
@@ -52,10 +56,11 @@ def monthly_ctes(p: Params, id_sql: str, id_params) -> tuple[str, list]:
     args += [months[0], months[-1]]
     counted = _in_list("i.income_type", p.counted_income_types, args)
     wage = int(p.wage_fen)
-    sql = f"""
-WITH hh AS (SELECT h.id AS id, h.on_minimum_living_roster AS roster,
+    households = households_sql or f"""SELECT h.id AS id, h.on_minimum_living_roster AS roster,
                    h.below_line_after_government_aid AS after_aid, h.is_migrant_worker AS migrant
-            FROM {q(t_h)} h WHERE h.id IN ({id_sql})),
+            FROM {q(t_h)} h WHERE h.id IN ({id_sql})"""  # noqa: S608 - quoted table name and the caller's SQL
+    sql = f"""
+WITH hh AS ({households}),
 months (m) AS (VALUES {months_values}),
 elig AS (SELECT m.id AS member_id, m.household_id AS household_id FROM {q(t_m)} m
          JOIN hh ON hh.id = m.household_id WHERE {' AND '.join(elig_where)}),
@@ -64,24 +69,30 @@ minc AS (SELECT i.household_id AS household_id, i.member_id AS member_id, i.mont
          FROM {q(t_i)} i JOIN hh ON hh.id = i.household_id
          WHERE i.month >= %s AND i.month <= %s AND {counted}
          GROUP BY i.household_id, i.member_id, i.month),
-sz AS (SELECT hh.id AS household_id, (SELECT COUNT(*) FROM {q(t_m)} m WHERE m.household_id = hh.id) AS size
-       FROM hh),
+sz AS (SELECT hh.id AS household_id, COALESCE(c.n, 0) AS size
+       FROM hh LEFT JOIN (SELECT m.household_id AS household_id, COUNT(*) AS n FROM {q(t_m)} m
+                          JOIN hh h2 ON h2.id = m.household_id GROUP BY m.household_id) c ON c.household_id = hh.id),
+mh AS (SELECT x.household_id AS household_id, x.month AS month, SUM(x.fen) AS fen FROM minc x
+       GROUP BY x.household_id, x.month),
+im AS (SELECT e.household_id AS household_id, months.m AS month, COUNT(*) AS n
+       FROM elig e CROSS JOIN months
+       WHERE NOT EXISTS (SELECT 1 FROM minc y WHERE y.member_id = e.member_id AND y.month = months.m AND y.fen > 0)
+       GROUP BY e.household_id, months.m),
 hm AS (SELECT hh.id AS household_id, months.m AS month,
-              COALESCE((SELECT SUM(x.fen) FROM minc x WHERE x.household_id = hh.id AND x.month = months.m), 0)
-              + {wage} * (SELECT COUNT(*) FROM elig e WHERE e.household_id = hh.id AND NOT EXISTS (
-                    SELECT 1 FROM minc y WHERE y.member_id = e.member_id AND y.month = months.m AND y.fen > 0))
-              AS total
-       FROM hh CROSS JOIN months)"""  # noqa: S608 - quoted table names, integers and placeholders only
+              COALESCE(mh.fen, 0) + {wage} * COALESCE(im.n, 0) AS total
+       FROM hh CROSS JOIN months
+       LEFT JOIN mh ON mh.household_id = hh.id AND mh.month = months.m
+       LEFT JOIN im ON im.household_id = hh.id AND im.month = months.m)"""  # noqa: S608 - quoted table names, integers and placeholders only
     return sql, args
 
 
-def _group_sql(p: Params, id_sql: str, id_params) -> tuple[str, list]:
+def _group_sql(p: Params, id_sql: str, id_params, *, households_sql: str | None = None) -> tuple[str, list]:
     from bangfu.registry.models import AssetDeclaration, Expense, HouseholdCause, Member
 
     q = connection.ops.quote_name
     t_m = Member._meta.db_table
     t_e, t_a, t_c = Expense._meta.db_table, AssetDeclaration._meta.db_table, HouseholdCause._meta.db_table
-    ctes, args = monthly_ctes(p, id_sql, id_params)
+    ctes, args = monthly_ctes(p, id_sql, id_params, households_sql=households_sql)
     line = int(p.line_fen)
     args += [p.last_months[0]]  # below_months window
     args += [p.window_start, p.on] * 3  # expense windows
@@ -95,11 +106,11 @@ def _group_sql(p: Params, id_sql: str, id_params) -> tuple[str, list]:
     # value that comes from data or the user (ids, dates, codes) is a bound parameter.
     sql = f"""
 {ctes},
+hs AS (SELECT hm.household_id AS household_id, SUM(hm.total) AS inc,
+              SUM(CASE WHEN hm.month >= %s AND hm.total < {line} * sz.size THEN 1 ELSE 0 END) AS below_months
+       FROM hm JOIN sz ON sz.household_id = hm.household_id GROUP BY hm.household_id),
 f AS (
-  SELECT hh.id AS id, sz.size AS size,
-    (SELECT COALESCE(SUM(hm.total), 0) FROM hm WHERE hm.household_id = hh.id) AS inc,
-    (SELECT COUNT(*) FROM hm WHERE hm.household_id = hh.id AND hm.month >= %s
-        AND hm.total < {line} * sz.size) AS below_months,
+  SELECT hh.id AS id, sz.size AS size, COALESCE(hs.inc, 0) AS inc, COALESCE(hs.below_months, 0) AS below_months,
     (SELECT COALESCE(SUM({_fen('x.amount')}), 0) FROM {q(t_e)} x WHERE x.household_id = hh.id
         AND x.{q('group')} = 'rigid' AND x.incurred_on >= %s AND x.incurred_on <= %s) AS rigid,
     (SELECT COALESCE(SUM({_fen('x.amount')}), 0) FROM {q(t_e)} x WHERE x.household_id = hh.id
@@ -125,6 +136,7 @@ f AS (
     CASE WHEN EXISTS (SELECT 1 FROM {q(t_c)} c2 WHERE c2.household_id = hh.id AND {cause_a}) THEN 1 ELSE 0 END
         AS cause_accident
   FROM hh JOIN sz ON sz.household_id = hh.id
+  LEFT JOIN hs ON hs.household_id = hh.id
   LEFT JOIN {q(t_a)} a ON a.household_id = hh.id
   LEFT JOIN {q(t_m)} hd ON hd.household_id = hh.id AND hd.is_head = %s
 )

@@ -114,12 +114,14 @@ class Household(models.Model):
 
     scope_org_path = "org__path"
 
+    # Indexed by the (org, …) indexes of Meta: a single-column one would only slow every write.
     org = models.ForeignKey(
-        "orgs.Org", verbose_name=_("responsible union"), on_delete=models.PROTECT, related_name="households"
+        "orgs.Org", verbose_name=_("responsible union"), on_delete=models.PROTECT, related_name="households",
+        db_index=False,
     )
     archive_number = models.CharField(_("archive number"), max_length=32, unique=True)
     archive_level = models.PositiveSmallIntegerField(_("archive level"), choices=ArchiveLevel.choices)
-    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
     is_temporary_relief = models.BooleanField(_("temporary-relief archive"), default=False)
     applied_by_union = models.BooleanField(_("applied by the union on the worker's behalf"), default=False)
 
@@ -129,7 +131,7 @@ class Household(models.Model):
     )
     registration_division = models.ForeignKey(
         "orgs.Division", verbose_name=_("household-registration division"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        on_delete=models.PROTECT, related_name="+", db_index=False,
     )
     address = EncryptedTextField(_("address"), blank=True)
     housing_type = models.CharField(_("housing type"), max_length=24, blank=True)
@@ -155,7 +157,7 @@ class Household(models.Model):
 
     # Latest classification (see Classification for the explanation).
     scheme = models.CharField(_("standard"), max_length=1, choices=Scheme.choices, blank=True)
-    category = models.CharField(_("category"), max_length=16, choices=Category.choices, blank=True, db_index=True)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices, blank=True)
     common_level = models.CharField(_("common level"), max_length=16, choices=CommonLevel.choices, blank=True)
     classified_at = models.DateTimeField(_("classified at"), null=True, blank=True)
     need_score = models.DecimalField(_("need score"), max_digits=7, decimal_places=2, null=True, blank=True)
@@ -164,7 +166,7 @@ class Household(models.Model):
     # Lifecycle bookkeeping.
     applied_on = models.DateField(_("applied on"), null=True, blank=True)
     activated_on = models.DateField(_("active since"), null=True, blank=True)
-    review_due_on = models.DateField(_("next review due"), null=True, blank=True, db_index=True)
+    review_due_on = models.DateField(_("next review due"), null=True, blank=True)
     exited_on = models.DateField(_("exited on"), null=True, blank=True)
     exit_reason = models.CharField(_("exit reason"), max_length=24, blank=True)
     notice_place = models.CharField(
@@ -173,19 +175,21 @@ class Household(models.Model):
     )
     previous_archive = models.ForeignKey(
         "self", verbose_name=_("earlier archive (re-entry)"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="re_entries",
+        on_delete=models.PROTECT, related_name="re_entries", db_index=False,
     )
     split_from = models.ForeignKey(
-        "self", verbose_name=_("split from"), null=True, blank=True, on_delete=models.PROTECT, related_name="splits"
+        "self", verbose_name=_("split from"), null=True, blank=True, on_delete=models.PROTECT, related_name="splits",
+        db_index=False,
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged",
+        db_index=False,
     )
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     # Denormalised head facts for lists and search (kept by the write functions).
     head_name_masked = models.CharField(_("head (masked)"), max_length=32, blank=True)
-    head_name_initials = models.CharField(_("pinyin initials of the head"), max_length=32, blank=True, db_index=True)
+    head_name_initials = models.CharField(_("pinyin initials of the head"), max_length=32, blank=True)
     household_size = models.PositiveSmallIntegerField(_("household size"), default=1)
 
     created_by = models.ForeignKey(
@@ -193,7 +197,7 @@ class Household(models.Model):
         on_delete=models.PROTECT, related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = HouseholdQuerySet.as_manager()
 
@@ -212,6 +216,17 @@ class Household(models.Model):
             NullsOrderedIndex(OrderBy(F("need_score"), descending=True, nulls_last=True),
                               OrderBy(F("id"), descending=True), name="household_need_desc_id"),
             NullsOrderedIndex(OrderBy(F("review_due_on"), nulls_last=True), F("id"), name="household_review_id"),
+            # Prefix search by initials (LIKE 'x%' under any collation; the pattern index serves = as well).
+            models.Index(fields=["head_name_initials"], name="household_head_initials_like",
+                         opclasses=["varchar_pattern_ops"]),
+            # Links that are rare: only the rows that have one are indexed (what a delete of the target needs).
+            models.Index(fields=["registration_division"], name="household_regdiv",
+                         condition=Q(registration_division__isnull=False)),
+            models.Index(fields=["previous_archive"], name="household_previous",
+                         condition=Q(previous_archive__isnull=False)),
+            models.Index(fields=["split_from"], name="household_split_from", condition=Q(split_from__isnull=False)),
+            models.Index(fields=["merged_into"], name="household_merged_into",
+                         condition=Q(merged_into__isnull=False)),
         ]
         permissions = [
             ("reveal_household", "Reveal identity and bank numbers"),
@@ -273,13 +288,14 @@ class Member(models.Model):
 
     scope_org_path = "household__org__path"
 
+    # Indexed by the leading column of `person_once_per_household`.
     household = models.ForeignKey(
-        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members"
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members", db_index=False
     )
     is_head = models.BooleanField(_("head of household"), default=False)
     relation = models.CharField(_("relation to the head"), max_length=24)
     name = models.CharField(_("name"), max_length=64)
-    name_initials = models.CharField(_("pinyin initials"), max_length=32, blank=True, db_index=True)
+    name_initials = models.CharField(_("pinyin initials"), max_length=32, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
 
@@ -287,14 +303,14 @@ class Member(models.Model):
         _("identity document"), max_length=16, choices=DocumentType.CHOICES, default=DocumentType.RESIDENT_ID
     )
     identity_number = EncryptedTextField(_("identity number"))
-    identity_hash = models.CharField(_("identity hash"), max_length=64, db_index=True, editable=False)
+    identity_hash = models.CharField(_("identity hash"), max_length=64, editable=False)
     identity_masked = models.CharField(_("identity number (masked)"), max_length=24, editable=False)
-    open_identity_hash = models.CharField(max_length=64, null=True, blank=True, editable=False, unique=True)
+    open_identity_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     identity_warnings = models.JSONField(_("identity warnings"), default=list, blank=True, editable=False)
 
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("worker account"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="household_memberships",
+        on_delete=models.SET_NULL, related_name="household_memberships", db_index=False,
     )
 
     health = models.CharField(_("health status"), max_length=24, blank=True)
@@ -349,11 +365,17 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["household"], condition=Q(is_head=True), name="one_head_per_household"),
             models.UniqueConstraint(fields=["household", "identity_hash"], name="person_once_per_household"),
+            # One person in at most one open archive nationwide (NULL when the archive is closed).
+            models.UniqueConstraint(fields=["open_identity_hash"], name="member_open_identity_once"),
         ]
+        # Each index is kept up by every import of a million rows: only the ones a query needs. The hashes are
+        # searched by equality only (no pattern twin); names and initials by prefix (LIKE 'x%' under any
+        # collation: the pattern index, which serves = as well).
         indexes = [
-            # Name prefix search of the list (LIKE 'x%' indexed under any collation; name_initials and the
-            # identity hash have db_index, for which Django adds the pattern index itself on PostgreSQL).
             models.Index(fields=["name"], name="member_name_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["name_initials"], name="member_initials_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["identity_hash"], name="member_identity_hash"),
+            models.Index(fields=["account"], name="member_account", condition=Q(account__isnull=False)),
         ]
 
     def __str__(self) -> str:
