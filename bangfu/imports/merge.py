@@ -229,8 +229,10 @@ def merge(job, user, cursor) -> dict:
         mexprs = {c: _staged_value(c) for c in MEMBER_COLUMNS}
         mexprs.update({"household_id": "n.id", "is_head": "s.is_head", "identity_hash": "s.identity_hash",
                        "open_identity_hash": "s.identity_hash"})
-        insert_select(Member, mexprs, f"FROM {q(S)} s JOIN {new} n ON n.hh_key = s.hh_key WHERE s.job_id = %s",
-                      [job_id], cursor, now=now)
+        # In household order (ids were allocated in file order): the indexes led by household_id then grow at
+        # their right edge instead of taking a million random inserts.
+        insert_select(Member, mexprs, f"FROM {q(S)} s JOIN {new} n ON n.hh_key = s.hh_key WHERE s.job_id = %s "
+                      "ORDER BY n.id, s.row_no", [job_id], cursor, now=now)
         insert_select(HouseholdCause, {"household_id": "n.id", "code": "sc.code", "is_main": "sc.is_main"},
                       f"FROM {q(SC)} sc JOIN {new} n ON n.hh_key = sc.hh_key WHERE sc.job_id = %s",
                       [job_id], cursor)
@@ -254,7 +256,7 @@ def merge(job, user, cursor) -> dict:
         })
         insert_select(Household, exprs,
                       f"FROM {new} n JOIN {q(S)} s ON s.id = n.head_id JOIN {q(Org._meta.db_table)} o "
-                      f"ON o.id = s.org_id LEFT JOIN {cat} c ON c.id = n.id", [], cursor, now=now)
+                      f"ON o.id = s.org_id LEFT JOIN {cat} c ON c.id = n.id ORDER BY n.id", [], cursor, now=now)
     members_created = 0
     cursor.execute(f"SELECT COUNT(*) FROM {hh} WHERE action = 'changed'")  # noqa: S608
     changed = cursor.fetchone()[0]
