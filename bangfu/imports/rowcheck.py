@@ -165,7 +165,12 @@ def _fast_row(ctx: Context, row_no: int, cells: dict):  # noqa: C901 - one strai
     head_text = head_raw.strip() if head_raw.__class__ is str and head_raw.isascii() else N.identity_cell(head_raw)
     if not head_text or N.is_formula_text(head_text):
         return None
-    head = lean_identity(ctx, DocumentType.RESIDENT_ID, head_text)
+    last_head = ctx.caches.get("head")  # the rows of a household usually follow each other: check its head once
+    if last_head is not None and last_head[0] == head_text:
+        head = last_head[1]
+    else:
+        head = lean_identity(ctx, DocumentType.RESIDENT_ID, head_text)
+        ctx.caches["head"] = (head_text, head)
     if not head.ok:
         return None
     if _judge(ctx, "document_type", get("document_type"), _doctype) != DocumentType.RESIDENT_ID:
@@ -174,7 +179,7 @@ def _fast_row(ctx: Context, row_no: int, cells: dict):  # noqa: C901 - one strai
     id_text = id_raw.strip() if id_raw.__class__ is str and id_raw.isascii() else N.identity_cell(id_raw)
     if not id_text or N.is_formula_text(id_text):
         return None
-    check = lean_identity(ctx, DocumentType.RESIDENT_ID, id_text)
+    check = head if id_text == head_text else lean_identity(ctx, DocumentType.RESIDENT_ID, id_text)
     if not check.ok:
         return None
     hh_number = head.value
