@@ -22,6 +22,7 @@ import csv
 import io
 import logging
 import multiprocessing
+import operator
 import os
 import resource
 import threading
@@ -69,9 +70,15 @@ def stored_path(job: ImportJob) -> Path:
 
 def _process_chunk(ctx: Context, mapping: dict, chunk: list, want_preview: bool):
     rows, issues, causes, preview = [], [], [], []
+    wanted = [(i, key) for i, key in mapping.items() if key != "seq"]
+    keys = [key for _i, key in wanted]
+    width = max((i for i, _key in wanted), default=-1) + 1
+    pick = operator.itemgetter(*(i for i, _key in wanted)) if len(wanted) > 1 else None
     for row_no, cells_list, formulas in chunk:
-        cells = {key: cells_list[i] if i < len(cells_list) else None for i, key in mapping.items()}
-        cells.pop("seq", None)
+        if pick is not None and len(cells_list) >= width:
+            cells = dict(zip(keys, pick(cells_list), strict=True))
+        else:  # a short row (or a one-column file): the missing cells are None
+            cells = {key: cells_list[i] if i < len(cells_list) else None for i, key in wanted}
         if formulas:
             cells["_formulas"] = {(key, "formula") for key in formulas}
         staged, row_issues, row_causes = validate_row(ctx, row_no, cells)
