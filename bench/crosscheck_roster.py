@@ -14,9 +14,10 @@ ID numbers, of which --match share are archived members (a --fifteen share of th
 --invalid share carry a wrong check character, the rest are valid numbers of people not archived.
 
 Timed, each phase apart (the project's way, `bangfu.crosscheck.services.ingest` / `evaluate`):
-  1. the hashes of the archived persons in scope (COPY … TO STDOUT into a set),
-  2. scan: read + canonicalise + check (check character, date) + keyed hash + minimise (rows that match nobody
-     are dropped here), in --processes worker processes over byte ranges of the file,
+  1. the ID numbers of the archived persons in scope (COPY … TO STDOUT of the encrypted values, decrypted into a
+     set by one process per core),
+  2. scan: read + canonicalise + check (check character, date) + minimise (rows that match nobody are dropped
+     here, unhashed) + keyed hash of the kept rows, in --processes worker processes over byte ranges of the file,
   3. typed values of the kept rows,
   4. write: COPY of the kept rows into a temporary table, INSERT … SELECT joining the members (snapshot rows),
   5. rule evaluation: `run_checks` for the province (every shipped rule, set-based).
@@ -226,11 +227,11 @@ def measure(args, info, path) -> dict:
     def archived():
         reader.sniff(path, "roster.csv")
         cells, header_end, encoding = reader.csv_header(path)
-        return ingest.map_header(source, cells), header_end, encoding, ingest.member_hashes(org.path, as_of)
+        return ingest.map_header(source, cells), header_end, encoding, ingest.member_identities(org.path, as_of)
 
-    mapping, header_end, encoding, hashes = phases.run("1 archived hashes in scope", archived)
-    scan = phases.run("2 read+canonicalise+check+hash+minimise", lambda: reader.scan_csv(
-        path, header_end, mapping["id_number"], hashes, processes=args.processes))
+    mapping, header_end, encoding, people = phases.run("1 archived ID numbers in scope (decrypted)", archived)
+    scan = phases.run("2 read+canonicalise+check+minimise+hash the kept", lambda: reader.scan_csv(
+        path, header_end, mapping["id_number"], people, processes=args.processes))
     kept, rejected = phases.run("3 typed values of kept rows", lambda: ingest.typed_rows(
         source, mapping, scan.matched, encoding))
     snapshot = phases.run("4 COPY kept rows + INSERT…SELECT join", lambda: ingest._finish(

@@ -3,11 +3,13 @@
 `snapshot_load(actor, org, source, path=..., file_name=..., as_of=...)` (a file) and
 `snapshot_push(actor, org, source, rows=[{...}], as_of=...)` (the API's JSON rows) check the file against the
 source's schema (unknown columns, missing required ones, another source's template, wrong type, empty:
-refused with a clear message, nothing written), hash every ID number on the way in and keep only the rows that
-match a person of an archive in the loading union's subtree (open archives, and exited ones still under relapse
-monitoring). The kept rows are written set-based: COPY (PostgreSQL) or executemany (SQLite) into a temporary
-table, then one INSERT … SELECT joining the archived members. The raw file is deleted by the caller (the page
-and the API keep it in a temporary file only); the snapshot keeps its name and SHA-256.
+refused with a clear message, nothing written), check every ID number and keep only the rows that match a
+person of an archive in the loading union's subtree (open archives, and exited ones still under relapse
+monitoring), compared in memory with those persons' decrypted numbers (`member_identities`); the kept rows'
+numbers are replaced by their keyed hash on the way in, the rest are dropped unhashed and unwritten. The kept
+rows are written set-based: COPY (PostgreSQL) or executemany (SQLite) into a temporary table, then one
+INSERT … SELECT joining the archived members. The raw file is deleted by the caller (the page and the API keep
+it in a temporary file only); the snapshot keeps its name and SHA-256.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import re
 import time
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
@@ -26,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu import audit
-from bangfu.core import locks
+from bangfu.core import crypto, locks
 from bangfu.core.masking import mask_id_number, mask_name
 from bangfu.crosscheck import limits, reader
 from bangfu.crosscheck.models import Channel, DataSource, Snapshot, SnapshotRow, SnapshotState
@@ -247,37 +250,54 @@ def bulk_settings(cursor, *, memory: bool = True) -> None:
         cursor.execute("SET LOCAL jit = off")
 
 
-def member_hashes(org_path: str, on: dt.date) -> set[bytes]:
-    """The raw 32-byte keyed hashes of the persons a snapshot of this subtree may match.
+PARALLEL_MIN_IDENTITIES = 100_000  # below this, one process decrypts (a fork costs more than it saves)
+_TOKENS: list = []
 
-    The hex digests arrive as one text stream (COPY … TO STDOUT on PostgreSQL) and are decoded by a single
-    `bytes.fromhex` call (it skips the newlines); the set is then built from 32-byte slices — no per-row
-    decode or parse."""
+
+def _unseal_part(bounds):
+    """The keys (`reader.ArchivedPeople`) of the valid resident-ID numbers among the tokens [start, end)."""
+    start, end = bounds
+    unseal, valid = crypto.bulk_decryptor(), reader.is_valid_number
+    numbers = (unseal(token) for token in _TOKENS[start:end])
+    return np.array([int(n[:17]) for n in numbers if valid(n)], dtype=np.uint64)
+
+
+def member_identities(org_path: str, on: dt.date) -> reader.ArchivedPeople:
+    """The ID numbers of the persons a snapshot of this subtree may match (as `reader.ArchivedPeople` keys),
+    decrypted in this process's memory for the scan (see `reader`: it lets the scan hash only the rows that
+    matched).
+
+    The encrypted values arrive as one text stream (COPY … TO STDOUT on PostgreSQL) and are opened with the
+    AES-GCM objects built once, by one forked process per core for a large subtree. The keys live only as long
+    as the load; they are never written anywhere."""
     where, params = scope_sql(org_path, on)
-    # no DISTINCT: a sort of 1M strings under the collation; the set dedupes. The default work_mem is kept:
-    # it lets PostgreSQL merge-join the members' (household, hash) index with the households' primary key
-    # (3.5 s under load) where more memory makes it hash both tables (7.4 s).
-    sql = f"SELECT m.identity_hash {where}"
+    # no DISTINCT: a sort of 1M strings under the collation; np.unique dedupes the keys. The default work_mem is kept:
+    # it lets PostgreSQL merge-join the members' index with the households' primary key where more memory makes
+    # it hash both tables (twice as slow under load).
+    sql = f"SELECT m.identity_number {where}"
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             bulk_settings(cursor, memory=False)
             literal = cursor.mogrify(sql, params)
             literal = literal.decode() if isinstance(literal, bytes) else literal
-            blocks = []
             with cursor.copy(f"COPY ({literal}) TO STDOUT") as copy:
-                for block in copy:
-                    blocks.append(bytes(block))
-        text = b"".join(blocks).decode("ascii")
-        rows = text.count("\n")
+                blob = b"".join(bytes(block) for block in copy)
+        tokens = blob.split(b"\n")
+        del blob
     else:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            hexes = [h for (h,) in cursor.fetchall()]
-        text, rows = "\n".join(hexes), len(hexes)
-    blob = bytes.fromhex(text)
-    if len(blob) != 32 * rows:  # a hash that is not 64 hex digits (none are): decode line by line
-        return {bytes.fromhex(h) for h in text.split() if len(h) == 64}
-    return {blob[i:i + 32] for i in range(0, len(blob), 32)}
+            tokens = [token.encode() for (token,) in cursor.fetchall()]
+    tokens = [token for token in tokens if token]
+    workers = min(os.cpu_count() or 1, 4) if len(tokens) >= PARALLEL_MIN_IDENTITIES else 1
+    step = -(-len(tokens) // workers) if tokens else 1
+    _TOKENS[:] = tokens
+    del tokens
+    try:
+        return reader.ArchivedPeople.from_keys(
+            reader.fork_map(_unseal_part, [(i, i + step) for i in range(0, len(_TOKENS), step)]))
+    finally:
+        _TOKENS.clear()
 
 
 # --- writing the kept rows -------------------------------------------------------------------------------------
@@ -390,15 +410,15 @@ def snapshot_load(actor, org, source: DataSource, *, path: str, file_name: str, 
         if kind == "csv":
             cells, header_end, encoding = reader.csv_header(path)
             mapping = map_header(source, cells)
-            hashes = member_hashes(org.path, as_of)
-            scan = reader.scan_csv(path, header_end, mapping["id_number"], hashes, processes=processes)
+            people = member_identities(org.path, as_of)
+            scan = reader.scan_csv(path, header_end, mapping["id_number"], people, processes=processes)
         else:
             rows = reader.xlsx_rows(path)
             mapping = map_header(source, [reader.cell_text(c) for c in rows[0]])
             encoding = "utf-8"
-            hashes = member_hashes(org.path, as_of)
+            people = member_identities(org.path, as_of)
             scan = reader.scan_rows([[reader.cell_text(c) for c in r] for r in rows[1:]], mapping["id_number"],
-                                    hashes, 2)
+                                    people, 2)
         if scan.lines - scan.blank == 0:
             raise reader.FileProblem(_("The file has a header row but no data rows."))
     except reader.FileProblem as problem:
@@ -423,9 +443,9 @@ def snapshot_push(actor, org, source: DataSource, *, rows: list[dict], as_of: dt
         mapping = map_header(source, header)
     except reader.FileProblem as problem:
         raise ValidationError({"rows": [str(problem)]}) from None
-    hashes = member_hashes(org.path, as_of)
+    people = member_identities(org.path, as_of)
     table = [[reader.cell_text(row.get(key)) for key in header] for row in rows]
-    scan = reader.scan_rows(table, mapping["id_number"], hashes, 1)
+    scan = reader.scan_rows(table, mapping["id_number"], people, 1)
     kept, rejected = typed_rows(source, mapping, scan.matched)
     body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode()
     return _finish(actor, org, source, channel=Channel.API, as_of=as_of, file_name="", sha256=hashlib.sha256(
