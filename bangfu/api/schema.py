@@ -34,6 +34,7 @@ ERROR_DESCRIPTIONS = {
     "401": _("No valid token or session was given."),
     "403": _("Signed in, but not allowed (for example a pending two-factor step)."),
     "404": _("Not found, or outside your organisation's scope."),
+    "415": _("The body is not in a format this operation accepts (see its content types)."),
 }
 
 
@@ -50,8 +51,11 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("400")
         if self._needs_authentication():
             codes += ["401", "403"]
-        if any(p.get("in") == "path" for p in parameters):
+        # an object named in the path, or a union named in the query ("org"), outside the user's scope: 404
+        if any(p.get("in") == "path" or (p.get("in") == "query" and p.get("name") == "org") for p in parameters):
             codes.append("404")
+        if "requestBody" in operation:
+            codes.append("415")  # DRF's answer to a content type none of the operation's parsers reads
         responses = operation.setdefault("responses", {})
         for code in codes:
             if code not in responses:
