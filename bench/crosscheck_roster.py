@@ -210,6 +210,26 @@ class _Phases:
         return result
 
 
+def calibrate(path) -> float | None:
+    """Seconds for PostgreSQL to COPY the roster file into an unlogged table (not part of the run): the issue
+    quotes about 4 s for 10M rows on its reference machine, so this line says how fast this machine is now."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_calibration")
+        cursor.execute("CREATE UNLOGGED TABLE bench_calibration (id text, name text, d text, c text, div text)")
+        started = time.perf_counter()
+        with open(path, "rb") as handle, cursor.copy(
+                "COPY bench_calibration FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                copy.write(block)
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_calibration")
+    return seconds
+
+
 def measure(args, info, path) -> dict:
     from django.db import connection
 
@@ -309,6 +329,10 @@ def main(argv=None):
               f"{time.perf_counter() - started:.1f} s (not timed)")
         del info["numbers"]
     try:
+        seconds = calibrate(path)
+        if seconds is not None:
+            print(f"calibration (not timed): COPY of the {args.roster:,} roster rows into a table here now: "
+                  f"{seconds:.2f} s (the issue's reference machine: about 4 s for 10M rows)", flush=True)
         result = measure(args, info, path)
         snapshot, scan = result["snapshot"], result["scan"]
         phases = result["phases"]

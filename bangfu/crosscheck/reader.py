@@ -157,8 +157,14 @@ class ArchivedPeople:
     is left out."""
 
     def __init__(self, numbers=()):
-        keys = [int(n[:17]) for n in numbers if is_valid_number(n)]
-        self.keys = np.unique(np.array(keys, dtype=np.uint64))
+        self.keys = np.unique(self.keys_of(numbers))
+
+    @staticmethod
+    def keys_of(numbers) -> np.ndarray:
+        """The keys of the valid resident-ID numbers among `numbers` (bytes), checked all at once."""
+        eighteen = b"".join(n for n in numbers if len(n) == 18)
+        ok, key = valid_keys(np.frombuffer(eighteen, dtype=np.uint8).reshape(-1, 18))
+        return key[ok]
 
     @classmethod
     def from_keys(cls, parts) -> ArchivedPeople:
@@ -178,11 +184,6 @@ class ArchivedPeople:
             return np.zeros(len(keys), dtype=bool)
         found = self.keys[np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)]
         return found == keys
-
-
-def is_valid_number(number: bytes) -> bool:
-    """A canonical 18-character resident-ID number (what `canonical_id` returns)."""
-    return len(number) == 18 and canonical_id(number)[0] == number
 
 
 def hashed_hits(hits) -> list[tuple[int, str, object]]:
@@ -271,14 +272,7 @@ def scan_lines(data: bytes, id_index: int, people, first_row: int, result: ScanR
     fast = np.flatnonzero(last - first == 18)
     # (lines, 18) bytes: a copy of 18 bytes per line out of a strided view (no index array per byte)
     ids = sliding_window_view(raw, 18)[first[fast]] if len(fast) else np.empty((0, 18), dtype=np.uint8)
-    digits = ids[:, :17] - 48  # uint8: anything but a digit wraps to > 9
-    ok = (digits <= 9).all(axis=1)
-    digits = digits.astype(np.int32)
-    # garbage where a byte is not a digit, but those lines are already out (`ok`)
-    key = ((digits[:, :9] @ _POWERS[-9:]).astype(np.uint64) * np.uint64(10 ** 8)
-           + (digits[:, 9:] @ _POWERS[-8:]).astype(np.uint64))  # all unsigned: a signed term would make it float
-    ok &= _CHECK_BYTES[(digits @ _WEIGHTS) % 11] == ids[:, 17]
-    ok &= _valid_births(digits[:, 6:14])
+    ok, key = valid_keys(ids)
     good = fast[ok]
     hit = people.contains_keys(key[ok])
     slow_mask = np.ones(len(starts), dtype=bool)
@@ -293,6 +287,20 @@ def scan_lines(data: bytes, id_index: int, people, first_row: int, result: ScanR
     result.lines += len(starts)
     result.discarded = result.lines - result.blank - result.rejected - len(result.matched)
     return result
+
+
+def valid_keys(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For (n, 18) bytes of candidate ID numbers: (is it a canonical resident-ID number — 17 digits, a real
+    birth date, the right check character, upper-case X —, its key for `ArchivedPeople`), all at once."""
+    digits = ids[:, :17] - 48  # uint8: anything but a digit wraps to > 9
+    ok = (digits <= 9).all(axis=1)
+    digits = digits.astype(np.int32)
+    # garbage where a byte is not a digit, but those are already out (`ok`)
+    key = ((digits[:, :9] @ _POWERS[-9:]).astype(np.uint64) * np.uint64(10 ** 8)
+           + (digits[:, 9:] @ _POWERS[-8:]).astype(np.uint64))  # all unsigned: a signed term would make it float
+    ok &= _CHECK_BYTES[(digits @ _WEIGHTS) % 11] == ids[:, 17]
+    ok &= _valid_births(digits[:, 6:14])
+    return ok, key
 
 
 # GB 11643: the weight of each of the 17 digits and the check character for each weighted sum mod 11

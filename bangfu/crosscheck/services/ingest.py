@@ -21,7 +21,6 @@ import os
 import re
 import time
 
-import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
@@ -257,9 +256,8 @@ _TOKENS: list = []
 def _unseal_part(bounds):
     """The keys (`reader.ArchivedPeople`) of the valid resident-ID numbers among the tokens [start, end)."""
     start, end = bounds
-    unseal, valid = crypto.bulk_decryptor(), reader.is_valid_number
-    numbers = (unseal(token) for token in _TOKENS[start:end])
-    return np.array([int(n[:17]) for n in numbers if valid(n)], dtype=np.uint64)
+    unseal = crypto.bulk_decryptor()
+    return reader.ArchivedPeople.keys_of([unseal(token) for token in _TOKENS[start:end]])
 
 
 def member_identities(org_path: str, on: dt.date) -> reader.ArchivedPeople:
