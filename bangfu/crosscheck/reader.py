@@ -32,6 +32,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,7 +180,8 @@ class ArchivedPeople:
         """`number` is canonical (from `canonical_id`)."""
         return bool(self.contains_keys(np.array([int(number[:17])], dtype=np.uint64))[0])
 
-    def contains_keys(self, keys: np.ndarray) -> np.ndarray:
+    def contains_keys(self, keys) -> np.ndarray:
+        keys = np.asarray(keys, dtype=np.uint64)  # a signed array would be compared as float64 (inexact here)
         if not len(self.keys):
             return np.zeros(len(keys), dtype=bool)
         found = self.keys[np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)]
@@ -210,10 +212,10 @@ def scan_rows(rows, id_index: int, people, first_row: int, result: ScanResult | 
     rejected = discarded = 0
     for fields in rows:
         row_number += 1
+        if not any(f.strip() for f in fields):
+            result.blank += 1  # an empty line (or only commas and spaces): no data, not a row
+            continue
         if len(fields) <= id_index:
-            if not any(f.strip() for f in fields):
-                result.blank += 1  # an empty line: no data, not a row
-                continue
             raw = b""
         else:
             raw = fields[id_index]
@@ -407,9 +409,15 @@ def _ranges(path: str, start: int, parts: int) -> list[tuple[int, int]]:
     return [b for b in bounds if b[1] > b[0]]
 
 
+# Held while a module-level hand-over to forked workers (`_STATE` here, `ingest._TOKENS`) is set: two loads in
+# threads of one process (a threaded server, the API) must not see each other's.
+FORK_LOCK = threading.Lock()
+
+
 def fork_map(function, items: list) -> list:
     """`[function(item) for item in items]`, one forked process per item when there are several: the workers
-    inherit the parent's memory (the large read-only sets they look up in) instead of receiving a copy."""
+    inherit the parent's memory (the large read-only sets they look up in) instead of receiving a copy. The
+    caller holds `FORK_LOCK` while its hand-over state is set."""
     if len(items) <= 1:
         return [function(item) for item in items]
     gc.freeze()  # the forked workers share the parent's objects: no collector pass touches their pages
@@ -426,11 +434,12 @@ def scan_csv(path: str, header_end: int, id_index: int, people, *, processes: in
     if processes <= 0:
         processes = min(os.cpu_count() or 1, 4) if size - header_end >= PARALLEL_MIN_BYTES else 1
     ranges = _ranges(path, header_end, processes)
-    _STATE.update(path=path, id_index=id_index, people=people)
-    try:
-        parts = fork_map(_scan_range, ranges)
-    finally:
-        _STATE.clear()
+    with FORK_LOCK:
+        _STATE.update(path=path, id_index=id_index, people=people)
+        try:
+            parts = fork_map(_scan_range, ranges)
+        finally:
+            _STATE.clear()
     total = ScanResult()
     offset = 1  # the header is row 1
     for part in parts:

@@ -260,14 +260,16 @@ def _unseal_part(bounds):
     return reader.ArchivedPeople.keys_of([unseal(token) for token in _TOKENS[start:end]])
 
 
-def member_identities(org_path: str, on: dt.date) -> reader.ArchivedPeople:
+def member_identities(org_path: str, on: dt.date, *, processes: int = 0) -> reader.ArchivedPeople:
     """The ID numbers of the persons a snapshot of this subtree may match (as `reader.ArchivedPeople` keys),
     decrypted in this process's memory for the scan (see `reader`: it lets the scan hash only the rows that
     matched).
 
     The encrypted values arrive as one text stream (COPY … TO STDOUT on PostgreSQL) and are opened with the
-    AES-GCM objects built once, by one forked process per core for a large subtree. The keys live only as long
-    as the load; they are never written anywhere."""
+    AES-GCM objects built once, by one forked process per core for a large subtree (`processes`: 0 = so, 1 = in
+    this process, as the API does: no fork inside a request). The keys live only as long as the load; they are
+    never written anywhere. A token that does not open (a key no longer configured, a damaged value) fails the
+    load: the data must be repaired, not matched around."""
     where, params = scope_sql(org_path, on)
     # no DISTINCT: a sort of 1M strings under the collation; np.unique dedupes the keys. The default work_mem is kept:
     # it lets PostgreSQL merge-join the members' index with the households' primary key where more memory makes
@@ -287,15 +289,19 @@ def member_identities(org_path: str, on: dt.date) -> reader.ArchivedPeople:
             cursor.execute(sql, params)
             tokens = [token.encode() for (token,) in cursor.fetchall()]
     tokens = [token for token in tokens if token]
-    workers = min(os.cpu_count() or 1, 4) if len(tokens) >= PARALLEL_MIN_IDENTITIES else 1
-    step = -(-len(tokens) // workers) if tokens else 1
-    _TOKENS[:] = tokens
-    del tokens
-    try:
-        return reader.ArchivedPeople.from_keys(
-            reader.fork_map(_unseal_part, [(i, i + step) for i in range(0, len(_TOKENS), step)]))
-    finally:
-        _TOKENS.clear()
+    workers = processes or (min(os.cpu_count() or 1, 4) if len(tokens) >= PARALLEL_MIN_IDENTITIES else 1)
+    if workers <= 1:
+        unseal = crypto.bulk_decryptor()
+        return reader.ArchivedPeople.from_keys([reader.ArchivedPeople.keys_of([unseal(t) for t in tokens])])
+    step = -(-len(tokens) // workers)
+    with reader.FORK_LOCK:
+        _TOKENS[:] = tokens
+        del tokens
+        try:
+            return reader.ArchivedPeople.from_keys(
+                reader.fork_map(_unseal_part, [(i, i + step) for i in range(0, len(_TOKENS), step)]))
+        finally:
+            _TOKENS.clear()
 
 
 # --- writing the kept rows -------------------------------------------------------------------------------------
@@ -408,13 +414,13 @@ def snapshot_load(actor, org, source: DataSource, *, path: str, file_name: str, 
         if kind == "csv":
             cells, header_end, encoding = reader.csv_header(path)
             mapping = map_header(source, cells)
-            people = member_identities(org.path, as_of)
+            people = member_identities(org.path, as_of, processes=processes)
             scan = reader.scan_csv(path, header_end, mapping["id_number"], people, processes=processes)
         else:
             rows = reader.xlsx_rows(path)
             mapping = map_header(source, [reader.cell_text(c) for c in rows[0]])
             encoding = "utf-8"
-            people = member_identities(org.path, as_of)
+            people = member_identities(org.path, as_of, processes=processes)
             scan = reader.scan_rows([[reader.cell_text(c) for c in r] for r in rows[1:]], mapping["id_number"],
                                     people, 2)
         if scan.lines - scan.blank == 0:
@@ -441,7 +447,7 @@ def snapshot_push(actor, org, source: DataSource, *, rows: list[dict], as_of: dt
         mapping = map_header(source, header)
     except reader.FileProblem as problem:
         raise ValidationError({"rows": [str(problem)]}) from None
-    people = member_identities(org.path, as_of)
+    people = member_identities(org.path, as_of, processes=1)  # the API: no fork inside a request
     table = [[reader.cell_text(row.get(key)) for key in header] for row in rows]
     scan = reader.scan_rows(table, mapping["id_number"], people, 1)
     kept, rejected = typed_rows(source, mapping, scan.matched)
